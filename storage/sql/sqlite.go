@@ -1,0 +1,244 @@
+package sql
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cognate-dev/cognate/storage"
+)
+
+// dialect holds what differs between SQL engines: the schema and how driver
+// errors map to the storage sentinels. Queries are shared ($N placeholders).
+type dialect struct {
+	name string
+	// migrationsTable creates the migrations table if it does not exist.
+	migrationsTable string
+	migrations      []migration
+	// classify returns storage.ErrAlreadyExists for a unique or primary-key
+	// violation, storage.ErrNotFound for a foreign-key violation (the parent
+	// row is missing), and nil for anything else.
+	classify func(error) error
+}
+
+var sqliteDialect = &dialect{
+	name:            "sqlite",
+	migrationsTable: `CREATE TABLE IF NOT EXISTS migrations (num INTEGER PRIMARY KEY, at TEXT NOT NULL)`,
+	migrations:      sqliteMigrations,
+	classify:        classifySQLite,
+}
+
+func classifySQLite(err error) error {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return storage.ErrAlreadyExists
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// sqlitePragmas are applied to every connection. synchronous=FULL makes a
+// committed transaction survive power loss, which is what lets GetId promise
+// that an identity ID it returned is never handed out differently later.
+var sqlitePragmas = []string{
+	"busy_timeout(10000)", // ms; only other processes (cognate migrate) make us wait
+	"journal_mode(WAL)",
+	"synchronous(FULL)",
+	"foreign_keys(1)",
+}
+
+// OpenSQLite opens (creating it and its parent directory if needed) the
+// SQLite database file at path and brings its schema up to date with Migrate.
+// path is a filesystem path; it may not contain '?'. Every connection runs in
+// WAL mode with synchronous=FULL, foreign keys on and a 10 s busy timeout;
+// write transactions begin IMMEDIATE. ctx bounds the opening and migration
+// only. Close the returned DB when done.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sql: open sqlite: invalid path %q", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sql: open sqlite: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("sql: open sqlite: %w", err)
+	}
+
+	q := url.Values{"_pragma": sqlitePragmas}
+	q.Set("_txlock", "immediate")
+	w, err := stdsql.Open("sqlite", abs+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sql: open sqlite: %w", err)
+	}
+	// One writer connection: SQLite serialises writers anyway.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+
+	q = url.Values{"_pragma": append(sqlitePragmas[:len(sqlitePragmas):len(sqlitePragmas)], "query_only(1)")}
+	r, err := stdsql.Open("sqlite", abs+"?"+q.Encode())
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sql: open sqlite: %w", err)
+	}
+	// Readers are CPU-bound inside the pure-Go engine; a few per core is plenty.
+	// Keep them all idle so a burst does not reopen (and re-pragma) connections.
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+
+	db := newDB(w, r, sqliteDialect)
+	// Open the writer first: it switches a new file to WAL before any reader
+	// (which is query_only) connects.
+	if err := w.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("sql: open sqlite: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteMigrations is the SQLite schema history. Tables are STRICT (column
+// types enforced). Times are INTEGER Unix nanoseconds, NULL for the zero
+// time; JSON is TEXT. The hot lookup tables (identities, identity_logins) are
+// WITHOUT ROWID so a primary-key lookup is a single b-tree search.
+var sqliteMigrations = []migration{
+	{stmts: []string{
+		`CREATE TABLE keys (
+			id         TEXT NOT NULL PRIMARY KEY,
+			purpose    TEXT NOT NULL,
+			sealed     BLOB NOT NULL,
+			created_at INTEGER,
+			not_after  INTEGER
+		) STRICT`,
+
+		`CREATE TABLE user_pools (
+			id                       TEXT NOT NULL PRIMARY KEY,
+			name                     TEXT NOT NULL,
+			password_policy          TEXT NOT NULL,
+			username_attributes      TEXT NOT NULL,
+			auto_verified_attributes TEXT NOT NULL,
+			mfa_configuration        TEXT NOT NULL,
+			tags                     TEXT NOT NULL,
+			created_at               INTEGER,
+			updated_at               INTEGER
+		) STRICT`,
+
+		`CREATE TABLE app_clients (
+			id                            TEXT NOT NULL PRIMARY KEY,
+			pool_id                       TEXT NOT NULL REFERENCES user_pools (id) ON DELETE CASCADE,
+			name                          TEXT NOT NULL,
+			sealed_secret                 TEXT NOT NULL,
+			explicit_auth_flows           TEXT NOT NULL,
+			access_token_validity         INTEGER NOT NULL,
+			id_token_validity             INTEGER NOT NULL,
+			refresh_validity              INTEGER NOT NULL,
+			access_token_unit             TEXT NOT NULL,
+			id_token_unit                 TEXT NOT NULL,
+			refresh_token_unit            TEXT NOT NULL,
+			prevent_user_existence_errors TEXT NOT NULL,
+			enable_token_revocation       INTEGER NOT NULL,
+			created_at                    INTEGER,
+			updated_at                    INTEGER
+		) STRICT`,
+		`CREATE INDEX app_clients_pool ON app_clients (pool_id)`,
+
+		`CREATE TABLE users (
+			pool_id                TEXT NOT NULL REFERENCES user_pools (id) ON DELETE CASCADE,
+			username               TEXT NOT NULL,
+			sub                    TEXT NOT NULL,
+			attributes             TEXT NOT NULL,
+			status                 TEXT NOT NULL,
+			enabled                INTEGER NOT NULL,
+			password_hash          TEXT NOT NULL,
+			password_set_at        INTEGER,
+			confirmation_code_hash BLOB,
+			confirmation_expires   INTEGER,
+			created_at             INTEGER,
+			updated_at             INTEGER,
+			PRIMARY KEY (pool_id, username),
+			UNIQUE (pool_id, sub)
+		) STRICT`,
+
+		`CREATE TABLE refresh_tokens (
+			hash       BLOB NOT NULL PRIMARY KEY,
+			pool_id    TEXT NOT NULL REFERENCES user_pools (id) ON DELETE CASCADE,
+			client_id  TEXT NOT NULL REFERENCES app_clients (id) ON DELETE CASCADE,
+			sub        TEXT NOT NULL,
+			auth_time  INTEGER,
+			origin_jti TEXT NOT NULL,
+			created_at INTEGER,
+			expires_at INTEGER,
+			revoked    INTEGER NOT NULL
+		) STRICT`,
+		`CREATE INDEX refresh_tokens_pool ON refresh_tokens (pool_id)`,
+		`CREATE INDEX refresh_tokens_client ON refresh_tokens (client_id)`,
+
+		`CREATE TABLE identity_pools (
+			id                           TEXT NOT NULL PRIMARY KEY,
+			name                         TEXT NOT NULL,
+			allow_unauthenticated        INTEGER NOT NULL,
+			allow_classic_flow           INTEGER NOT NULL,
+			supported_login_providers    TEXT NOT NULL,
+			developer_provider_name      TEXT NOT NULL,
+			openid_connect_provider_arns TEXT NOT NULL,
+			cognito_providers            TEXT NOT NULL,
+			saml_provider_arns           TEXT NOT NULL,
+			tags                         TEXT NOT NULL,
+			roles                        TEXT NOT NULL,
+			role_mappings                TEXT,
+			created_at                   INTEGER,
+			updated_at                   INTEGER
+		) STRICT`,
+
+		`CREATE TABLE identities (
+			id            TEXT NOT NULL PRIMARY KEY,
+			pool_id       TEXT NOT NULL REFERENCES identity_pools (id) ON DELETE CASCADE,
+			disabled      INTEGER NOT NULL,
+			created_at    INTEGER,
+			last_modified INTEGER
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX identities_pool ON identities (pool_id)`,
+
+		// One row per linked login; the primary key is what settles two
+		// requests racing to link the same new login.
+		`CREATE TABLE identity_logins (
+			pool_id     TEXT NOT NULL,
+			provider    TEXT NOT NULL,
+			subject     TEXT NOT NULL,
+			identity_id TEXT NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
+			PRIMARY KEY (pool_id, provider, subject)
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX identity_logins_identity ON identity_logins (identity_id, provider, subject)`,
+
+		// IAM role names are unique regardless of case, hence NOCASE.
+		`CREATE TABLE roles (
+			name                 TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
+			arn                  TEXT NOT NULL UNIQUE,
+			role_id              TEXT NOT NULL,
+			path                 TEXT NOT NULL,
+			description          TEXT NOT NULL,
+			trust_policy         TEXT NOT NULL,
+			max_session_duration INTEGER NOT NULL,
+			created_at           INTEGER,
+			policies             TEXT NOT NULL
+		) STRICT`,
+	}},
+}

@@ -1,0 +1,280 @@
+package storagetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/storage"
+	"github.com/cognate-dev/cognate/userpool"
+)
+
+var userPoolTests = []subtest{
+	{"UserPools/CreateGet", func(ctx context.Context, t *testing.T, s Stores) {
+		want := userPoolFixture("us-east-1_AAAAAAAAA")
+		mustNil(t, s.UserPools.CreatePool(ctx, want), "CreatePool")
+		got, err := s.UserPools.GetPool(ctx, want.ID)
+		mustNil(t, err, "GetPool")
+		mustTimesEqual(t, "pool", got.CreatedAt, want.CreatedAt, got.UpdatedAt, want.UpdatedAt)
+		mustEqual(t, got, utcUserPool(want), "GetPool")
+	}},
+	{"UserPools/NilFieldsRoundTrip", func(ctx context.Context, t *testing.T, s Stores) {
+		want := userpool.Pool{ID: "us-east-1_MINIMAL00"}
+		mustNil(t, s.UserPools.CreatePool(ctx, want), "CreatePool")
+		got, err := s.UserPools.GetPool(ctx, want.ID)
+		mustNil(t, err, "GetPool")
+		mustEqual(t, got, want, "GetPool (zero values)")
+		// Empty but non-nil collections stay empty and non-nil.
+		want = userpool.Pool{ID: "us-east-1_EMPTY0000", UsernameAttributes: []string{}, Tags: map[string]string{}}
+		mustNil(t, s.UserPools.CreatePool(ctx, want), "CreatePool")
+		got, err = s.UserPools.GetPool(ctx, want.ID)
+		mustNil(t, err, "GetPool")
+		mustEqual(t, got, want, "GetPool (empty collections)")
+	}},
+	{"UserPools/CreateDuplicate", func(ctx context.Context, t *testing.T, s Stores) {
+		p := userPoolFixture("us-east-1_DUP000000")
+		mustNil(t, s.UserPools.CreatePool(ctx, p), "CreatePool")
+		p.Name = "other"
+		mustIs(t, s.UserPools.CreatePool(ctx, p), storage.ErrAlreadyExists, "CreatePool duplicate")
+		got, err := s.UserPools.GetPool(ctx, p.ID)
+		mustNil(t, err, "GetPool")
+		if got.Name != userPoolFixture(p.ID).Name {
+			t.Fatalf("duplicate create overwrote the pool: name %q", got.Name)
+		}
+	}},
+	{"UserPools/GetMissing", func(ctx context.Context, t *testing.T, s Stores) {
+		_, err := s.UserPools.GetPool(ctx, "us-east-1_NOPE00000")
+		mustIs(t, err, storage.ErrNotFound, "GetPool missing")
+	}},
+	{"UserPools/ListPaging", func(ctx context.Context, t *testing.T, s Stores) {
+		var ids []string
+		for _, i := range []int{3, 0, 4, 1, 2} { // inserted out of order
+			id := fmt.Sprintf("us-east-1_P%08d", i)
+			mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(id)), "CreatePool")
+		}
+		for i := range 5 {
+			ids = append(ids, fmt.Sprintf("us-east-1_P%08d", i))
+		}
+		var got []string
+		after := ""
+		for page := 0; ; page++ {
+			ps, err := s.UserPools.ListPools(ctx, after, 2)
+			mustNil(t, err, "ListPools")
+			if len(ps) > 2 {
+				t.Fatalf("ListPools(limit 2) returned %d", len(ps))
+			}
+			if len(ps) == 0 {
+				break
+			}
+			if page > 5 {
+				t.Fatal("ListPools paging does not terminate")
+			}
+			for _, p := range ps {
+				got = append(got, p.ID)
+			}
+			mustEqual(t, utcUserPool(ps[0]), utcUserPool(userPoolFixture(ps[0].ID)), "listed pool")
+			after = ps[len(ps)-1].ID
+		}
+		mustEqual(t, got, ids, "paged IDs")
+		all, err := s.UserPools.ListPools(ctx, "", 0)
+		mustNil(t, err, "ListPools(limit 0)")
+		if len(all) != 5 {
+			t.Fatalf("ListPools(limit 0) = %d pools, want all 5", len(all))
+		}
+		rest, err := s.UserPools.ListPools(ctx, ids[1], 100)
+		mustNil(t, err, "ListPools(after)")
+		if len(rest) != 3 || rest[0].ID != ids[2] {
+			t.Fatalf("ListPools(after %s) = %d pools starting %v, want 3 from %s", ids[1], len(rest), rest, ids[2])
+		}
+	}},
+	{"UserPools/DeleteCascades", func(ctx context.Context, t *testing.T, s Stores) {
+		keep, gone := "us-east-1_KEEP00000", "us-east-1_GONE00000"
+		for _, id := range []string{keep, gone} {
+			mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(id)), "CreatePool")
+		}
+		mustNil(t, s.UserPools.CreateClient(ctx, clientFixture(keep, "clientkeep")), "CreateClient")
+		mustNil(t, s.UserPools.CreateClient(ctx, clientFixture(gone, "clientgone")), "CreateClient")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(keep, "alice", "sub-a")), "CreateUser")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(gone, "alice", "sub-a")), "CreateUser")
+		rk, rg := refreshFixture(keep, "clientkeep", 1), refreshFixture(gone, "clientgone", 2)
+		mustNil(t, s.UserPools.CreateRefreshToken(ctx, rk), "CreateRefreshToken")
+		mustNil(t, s.UserPools.CreateRefreshToken(ctx, rg), "CreateRefreshToken")
+
+		mustNil(t, s.UserPools.DeletePool(ctx, gone), "DeletePool")
+
+		_, err := s.UserPools.GetPool(ctx, gone)
+		mustIs(t, err, storage.ErrNotFound, "GetPool after delete")
+		_, err = s.UserPools.GetClientByID(ctx, "clientgone")
+		mustIs(t, err, storage.ErrNotFound, "GetClientByID after pool delete")
+		_, err = s.UserPools.GetUser(ctx, gone, "alice")
+		mustIs(t, err, storage.ErrNotFound, "GetUser after pool delete")
+		_, err = s.UserPools.GetUserBySub(ctx, gone, "sub-a")
+		mustIs(t, err, storage.ErrNotFound, "GetUserBySub after pool delete")
+		_, err = s.UserPools.GetRefreshToken(ctx, rg.Hash)
+		mustIs(t, err, storage.ErrNotFound, "GetRefreshToken after pool delete")
+
+		// The other pool is untouched.
+		_, err = s.UserPools.GetClientByID(ctx, "clientkeep")
+		mustNil(t, err, "GetClientByID other pool")
+		_, err = s.UserPools.GetUser(ctx, keep, "alice")
+		mustNil(t, err, "GetUser other pool")
+		_, err = s.UserPools.GetRefreshToken(ctx, rk.Hash)
+		mustNil(t, err, "GetRefreshToken other pool")
+
+		// The IDs are free again.
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(gone)), "CreatePool after delete")
+		mustNil(t, s.UserPools.CreateClient(ctx, clientFixture(gone, "clientgone")), "CreateClient after delete")
+
+		mustIs(t, s.UserPools.DeletePool(ctx, "us-east-1_NOPE00000"), storage.ErrNotFound, "DeletePool missing")
+	}},
+
+	{"Clients/CreateGet", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_CLIENTS00"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		want := clientFixture(pool, "abcdefghijklmnopqrstuvwxyz")
+		mustNil(t, s.UserPools.CreateClient(ctx, want), "CreateClient")
+		got, err := s.UserPools.GetClient(ctx, pool, want.ID)
+		mustNil(t, err, "GetClient")
+		mustTimesEqual(t, "client", got.CreatedAt, want.CreatedAt, got.UpdatedAt, want.UpdatedAt)
+		mustEqual(t, got, utcClient(want), "GetClient")
+		got, err = s.UserPools.GetClientByID(ctx, want.ID)
+		mustNil(t, err, "GetClientByID")
+		mustEqual(t, got, utcClient(want), "GetClientByID")
+
+		// A public client: no secret, no flows, zero durations.
+		pub := userpool.Client{ID: "publicclient00000000000000", PoolID: pool}
+		mustNil(t, s.UserPools.CreateClient(ctx, pub), "CreateClient public")
+		got, err = s.UserPools.GetClientByID(ctx, pub.ID)
+		mustNil(t, err, "GetClientByID public")
+		mustEqual(t, got, pub, "public client")
+	}},
+	{"Clients/Errors", func(ctx context.Context, t *testing.T, s Stores) {
+		a, b := "us-east-1_CLIENTA00", "us-east-1_CLIENTB00"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(a)), "CreatePool")
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(b)), "CreatePool")
+		c := clientFixture(a, "clientaaaaaaaaaaaaaaaaaaaa")
+		mustNil(t, s.UserPools.CreateClient(ctx, c), "CreateClient")
+
+		// Client IDs are unique across pools.
+		mustIs(t, s.UserPools.CreateClient(ctx, clientFixture(b, c.ID)), storage.ErrAlreadyExists, "CreateClient same ID other pool")
+		mustIs(t, s.UserPools.CreateClient(ctx, c), storage.ErrAlreadyExists, "CreateClient duplicate")
+		_, err := s.UserPools.GetClient(ctx, b, c.ID)
+		mustIs(t, err, storage.ErrNotFound, "GetClient wrong pool")
+		_, err = s.UserPools.GetClient(ctx, a, "nosuchclient")
+		mustIs(t, err, storage.ErrNotFound, "GetClient missing")
+		_, err = s.UserPools.GetClientByID(ctx, "nosuchclient")
+		mustIs(t, err, storage.ErrNotFound, "GetClientByID missing")
+		mustIs(t, s.UserPools.CreateClient(ctx, clientFixture("us-east-1_NOPE00000", "orphan")),
+			storage.ErrNotFound, "CreateClient for missing pool")
+	}},
+
+	{"Users/CreateGet", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_USERS0000"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		want := userFixture(pool, "alice", "8d3c2f6e-1111-4000-8000-000000000001")
+		mustNil(t, s.UserPools.CreateUser(ctx, want), "CreateUser")
+		got, err := s.UserPools.GetUser(ctx, pool, "alice")
+		mustNil(t, err, "GetUser")
+		mustTimesEqual(t, "user", got.PasswordSetAt, want.PasswordSetAt, got.ConfirmationExpires,
+			want.ConfirmationExpires, got.CreatedAt, want.CreatedAt, got.UpdatedAt, want.UpdatedAt)
+		mustEqual(t, got, utcUser(want), "GetUser")
+		got, err = s.UserPools.GetUserBySub(ctx, pool, want.Sub)
+		mustNil(t, err, "GetUserBySub")
+		mustEqual(t, got, utcUser(want), "GetUserBySub")
+
+		// Minimal user: nil attributes, no code hash, zero times.
+		minimal := userpool.User{PoolID: pool, Username: "bob", Sub: "sub-bob", Status: userpool.StatusUnconfirmed}
+		mustNil(t, s.UserPools.CreateUser(ctx, minimal), "CreateUser minimal")
+		got, err = s.UserPools.GetUser(ctx, pool, "bob")
+		mustNil(t, err, "GetUser minimal")
+		mustEqual(t, got, minimal, "minimal user")
+	}},
+	{"Users/Errors", func(ctx context.Context, t *testing.T, s Stores) {
+		a, b := "us-east-1_USERSA000", "us-east-1_USERSB000"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(a)), "CreatePool")
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(b)), "CreatePool")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(a, "alice", "sub-1")), "CreateUser")
+
+		mustIs(t, s.UserPools.CreateUser(ctx, userFixture(a, "alice", "sub-2")), storage.ErrAlreadyExists, "CreateUser same username")
+		mustIs(t, s.UserPools.CreateUser(ctx, userFixture(a, "carol", "sub-1")), storage.ErrAlreadyExists, "CreateUser same sub")
+		// Usernames and subs are scoped to their pool.
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(b, "alice", "sub-1")), "CreateUser same username+sub other pool")
+		// Usernames are compared exactly; case folding is the caller's job.
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(a, "Alice", "sub-3")), "CreateUser differing case")
+
+		_, err := s.UserPools.GetUser(ctx, a, "nobody")
+		mustIs(t, err, storage.ErrNotFound, "GetUser missing")
+		_, err = s.UserPools.GetUserBySub(ctx, a, "sub-none")
+		mustIs(t, err, storage.ErrNotFound, "GetUserBySub missing")
+		_, err = s.UserPools.GetUser(ctx, "us-east-1_NOPE00000", "alice")
+		mustIs(t, err, storage.ErrNotFound, "GetUser missing pool")
+		mustIs(t, s.UserPools.CreateUser(ctx, userFixture("us-east-1_NOPE00000", "x", "sub-x")),
+			storage.ErrNotFound, "CreateUser for missing pool")
+	}},
+	{"Users/Update", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_UPDATE000"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		u := userFixture(pool, "alice", "sub-1")
+		mustNil(t, s.UserPools.CreateUser(ctx, u), "CreateUser")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(pool, "bob", "sub-2")), "CreateUser")
+
+		u.Attributes = map[string]string{"email": "new@example.com", "name": "Alice"}
+		u.Status = userpool.StatusResetRequired
+		u.Enabled = false
+		u.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3$bmV3"
+		u.PasswordSetAt = at(100 * time.Hour)
+		u.ConfirmationCodeHash = nil // the code was used
+		u.ConfirmationExpires = time.Time{}
+		u.UpdatedAt = at(101 * time.Hour)
+		mustNil(t, s.UserPools.UpdateUser(ctx, u), "UpdateUser")
+		got, err := s.UserPools.GetUser(ctx, pool, "alice")
+		mustNil(t, err, "GetUser")
+		mustEqual(t, got, utcUser(u), "updated user")
+		got, err = s.UserPools.GetUser(ctx, pool, "bob")
+		mustNil(t, err, "GetUser bob")
+		mustEqual(t, got, utcUser(userFixture(pool, "bob", "sub-2")), "other user untouched")
+
+		missing := userFixture(pool, "nobody", "sub-9")
+		mustIs(t, s.UserPools.UpdateUser(ctx, missing), storage.ErrNotFound, "UpdateUser missing")
+		missing.PoolID = "us-east-1_NOPE00000"
+		mustIs(t, s.UserPools.UpdateUser(ctx, missing), storage.ErrNotFound, "UpdateUser missing pool")
+		clash := u
+		clash.Sub = "sub-2"
+		mustIs(t, s.UserPools.UpdateUser(ctx, clash), storage.ErrAlreadyExists, "UpdateUser to a taken sub")
+	}},
+
+	{"RefreshTokens/CreateGet", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_REFRESH00"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		mustNil(t, s.UserPools.CreateClient(ctx, clientFixture(pool, "client1")), "CreateClient")
+		want := refreshFixture(pool, "client1", 7)
+		mustNil(t, s.UserPools.CreateRefreshToken(ctx, want), "CreateRefreshToken")
+		got, err := s.UserPools.GetRefreshToken(ctx, want.Hash)
+		mustNil(t, err, "GetRefreshToken")
+		mustTimesEqual(t, "refresh token", got.AuthTime, want.AuthTime, got.CreatedAt, want.CreatedAt, got.ExpiresAt, want.ExpiresAt)
+		mustEqual(t, got, utcRefresh(want), "GetRefreshToken")
+
+		live := refreshFixture(pool, "client1", 8)
+		live.Revoked = false
+		mustNil(t, s.UserPools.CreateRefreshToken(ctx, live), "CreateRefreshToken")
+		got, err = s.UserPools.GetRefreshToken(ctx, live.Hash)
+		mustNil(t, err, "GetRefreshToken")
+		mustEqual(t, got, utcRefresh(live), "GetRefreshToken not revoked")
+	}},
+	{"RefreshTokens/Errors", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_REFRESH00"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		mustNil(t, s.UserPools.CreateClient(ctx, clientFixture(pool, "client1")), "CreateClient")
+		tok := refreshFixture(pool, "client1", 7)
+		mustNil(t, s.UserPools.CreateRefreshToken(ctx, tok), "CreateRefreshToken")
+		mustIs(t, s.UserPools.CreateRefreshToken(ctx, tok), storage.ErrAlreadyExists, "CreateRefreshToken duplicate hash")
+		other := refreshFixture(pool, "client1", 9)
+		_, err := s.UserPools.GetRefreshToken(ctx, other.Hash)
+		mustIs(t, err, storage.ErrNotFound, "GetRefreshToken missing")
+		_, err = s.UserPools.GetRefreshToken(ctx, nil)
+		mustIs(t, err, storage.ErrNotFound, "GetRefreshToken nil hash")
+		orphan := refreshFixture(pool, "noclient", 10)
+		mustIs(t, s.UserPools.CreateRefreshToken(ctx, orphan), storage.ErrNotFound, "CreateRefreshToken for missing client")
+	}},
+}
