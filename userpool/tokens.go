@@ -1,0 +1,194 @@
+package userpool
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/cognate-dev/cognate/internal/ids"
+)
+
+// AdminScope is the scope of tokens issued by the API sign-in flows; it is
+// what the token-authorised user operations (GetUser, ...) require.
+const AdminScope = "aws.cognito.signin.user.admin"
+
+// Tokens is the result of a successful sign-in or refresh (cognito-idp
+// AuthenticationResultType).
+type Tokens struct {
+	IDToken     string
+	AccessToken string
+	// RefreshToken is empty when tokens were refreshed (no rotation).
+	RefreshToken string
+	// ExpiresIn is the access token's lifetime in seconds.
+	ExpiresIn int
+	TokenType string // "Bearer"
+}
+
+// issueTokens mints an ID and an access token for u and, when withRefresh,
+// a refresh token. authTime and originJTI identify the original
+// authentication and are carried unchanged through refreshes (reference §6.2).
+func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u User,
+	authTime time.Time, originJTI string, withRefresh bool) (Tokens, error) {
+	now := s.now()
+	idValidity := orDefault(client.IDTokenValidity, defaultIDTokenValidity)
+	accessValidity := orDefault(client.AccessTokenValidity, defaultAccessTokenValidity)
+	iss := s.Issuer(pool.ID)
+	eventID := ids.UUID()
+
+	// ID token (reference §6.2). Attributes first, so that no attribute can
+	// shadow a reserved claim set after them.
+	idClaims := jwt.MapClaims{}
+	for k, v := range u.Attributes {
+		switch k {
+		case "sub":
+		case "email_verified", "phone_number_verified":
+			idClaims[k] = v == "true"
+		default:
+			idClaims[k] = v // custom:* and standard attributes are strings
+		}
+	}
+	for k, v := range map[string]any{
+		"sub":              u.Sub,
+		"aud":              client.ID,
+		"iss":              iss,
+		"token_use":        "id",
+		"auth_time":        authTime.Unix(),
+		"iat":              now.Unix(),
+		"exp":              now.Add(idValidity).Unix(),
+		"jti":              ids.UUID(),
+		"origin_jti":       originJTI,
+		"event_id":         eventID,
+		"cognito:username": u.Username,
+	} {
+		idClaims[k] = v
+	}
+	idToken, err := s.sign(idClaims)
+	if err != nil {
+		return Tokens{}, internal(err, "sign id token")
+	}
+
+	// Access token (reference §6.3): client_id instead of aud.
+	accessToken, err := s.sign(jwt.MapClaims{
+		"sub":        u.Sub,
+		"iss":        iss,
+		"client_id":  client.ID,
+		"token_use":  "access",
+		"scope":      AdminScope,
+		"auth_time":  authTime.Unix(),
+		"iat":        now.Unix(),
+		"exp":        now.Add(accessValidity).Unix(),
+		"jti":        ids.UUID(),
+		"origin_jti": originJTI,
+		"event_id":   eventID,
+		"username":   u.Username,
+		"version":    2,
+	})
+	if err != nil {
+		return Tokens{}, internal(err, "sign access token")
+	}
+
+	t := Tokens{IDToken: idToken, AccessToken: accessToken, ExpiresIn: int(accessValidity / time.Second), TokenType: "Bearer"}
+	if withRefresh {
+		// The refresh token is an opaque random string; only its SHA-256 is
+		// stored, so a copy of the database cannot be replayed.
+		value := ids.Token(32)
+		h := sha256.Sum256([]byte(value))
+		err := s.store.CreateRefreshToken(ctx, RefreshToken{
+			Hash:      h[:],
+			PoolID:    pool.ID,
+			ClientID:  client.ID,
+			Sub:       u.Sub,
+			AuthTime:  authTime.UTC(),
+			OriginJTI: originJTI,
+			CreatedAt: now.UTC(),
+			ExpiresAt: now.Add(orDefault(client.RefreshValidity, defaultRefreshTokenValidity)).UTC(),
+		})
+		if err != nil {
+			return Tokens{}, internal(err, "store refresh token")
+		}
+		t.RefreshToken = value
+	}
+	return t, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// sign makes an RS256 JWS with the ring's current signing key. Like
+// Cognito's, the header carries kid and alg only.
+func (s *Service) sign(claims jwt.MapClaims) (string, error) {
+	kid, key := s.ring.Signer()
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	t.Header["kid"] = kid
+	delete(t.Header, "typ")
+	return t.SignedString(key)
+}
+
+// UserFromAccessToken verifies an access token issued by one of our pools
+// (signature, issuer, expiry, token_use, scope) and returns its user, who
+// must still exist and be enabled (cognito-idp GetUser).
+func (s *Service) UserFromAccessToken(ctx context.Context, accessToken string) (User, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithTimeFunc(s.now),
+		jwt.WithExpirationRequired(),
+	).ParseWithClaims(accessToken, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		key, ok := s.ring.PublicKey(kid)
+		if !ok {
+			return nil, errors.New("userpool: unknown kid")
+		}
+		return key, nil
+	})
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		// Only reached once the signature verified: golang-jwt checks claims
+		// after the signature.
+		return User{}, notAuthorized("Access Token has expired")
+	}
+	if err != nil {
+		return User{}, errInvalidAccessToken()
+	}
+	str := func(k string) string { v, _ := claims[k].(string); return v }
+	if str("token_use") != "access" || !hasScope(str("scope"), AdminScope) {
+		return User{}, errInvalidAccessToken()
+	}
+	poolID, ok := strings.CutPrefix(str("iss"), s.publicURL+"/")
+	if !ok || !PoolIDPattern.MatchString(poolID) {
+		return User{}, errInvalidAccessToken()
+	}
+	if _, err := s.store.GetClient(ctx, poolID, str("client_id")); err != nil {
+		if isNotFound(err) {
+			return User{}, errInvalidAccessToken()
+		}
+		return User{}, internal(err, "get client")
+	}
+	u, err := s.store.GetUserBySub(ctx, poolID, str("sub"))
+	if isNotFound(err) || (err == nil && u.Username != str("username")) {
+		return User{}, errInvalidAccessToken()
+	}
+	if err != nil {
+		return User{}, internal(err, "get user")
+	}
+	if !u.Enabled {
+		return User{}, errUserDisabled()
+	}
+	return u, nil
+}
+
+func hasScope(scopes, want string) bool {
+	for sc := range strings.FieldsSeq(scopes) {
+		if sc == want {
+			return true
+		}
+	}
+	return false
+}
