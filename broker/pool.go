@@ -1,0 +1,35 @@
+package broker
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// CognitoProvider is a user pool app client trusted by an identity pool
+// (cognito-identity CognitoIdentityProvider).
+type CognitoProvider struct {
+	ProviderName         string `json:"ProviderName"` // e.g. "localhost:8080/us-east-1_Ab12Cd34E"
+	ClientID             string `json:"ClientId"`
+	ServerSideTokenCheck bool   `json:"ServerSideTokenCheck"`
+}
+
+// Pool is an identity pool (cognito-identity IdentityPool), plus its roles.
+type Pool struct {
+	ID                        string // "<region>:<uuid>"
+	Name                      string
+	AllowUnauthenticated      bool
+	AllowClassicFlow          bool
+	SupportedLoginProviders   map[string]string
+	DeveloperProviderName     string
+	OpenIDConnectProviderARNs []string
+	CognitoProviders          []CognitoProvider
+	SAMLProviderARNs          []string
+	Tags                      map[string]string
+	// Roles maps "authenticated" / "unauthenticated" to a role ARN.
+	Roles map[string]string
+	// RoleMappings is stored as sent (cognito-identity RoleMappingMap JSON);
+	// rule and token mappings are evaluated in a later issue.
+	RoleMappings json.RawMessage
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}

@@ -1,0 +1,223 @@
+// Command cognate runs the Cognate identity-pool credential broker.
+//
+//	cognate serve --dev          run on 127.0.0.1:8080 with SQLite under ./data and demo pools
+//	cognate serve                run for real (COGNATE_MASTER_KEY and admin credentials required)
+//	cognate migrate              create or upgrade the database and exit
+//	cognate version              print the version
+//
+// Every flag has a COGNATE_* environment variable; a flag given on the
+// command line wins over the variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cognate-dev/cognate/internal/app"
+	"github.com/cognate-dev/cognate/internal/ids"
+	"github.com/cognate-dev/cognate/internal/keyring"
+	sqlstore "github.com/cognate-dev/cognate/storage/sql"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := rootCmd().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cognate",
+		Short:         "Cognate: a self-hosted Cognito Identity Pools credential broker with an embedded user pool",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.AddCommand(serveCmd(), migrateCmd(), versionCmd())
+	return root
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+type serveFlags struct {
+	dev       bool
+	addr      string
+	data      string
+	publicURL string
+	region    string
+	accountID string
+}
+
+func serveCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the broker (all protocols on one listener)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return serve(cmd.Context(), f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.dev, "dev", env("COGNATE_DEV", "") == "true", "development mode: seed demo pools, generate keys and admin credentials under --data (COGNATE_DEV)")
+	cmd.Flags().StringVar(&f.addr, "addr", env("COGNATE_ADDR", "127.0.0.1:8080"), "listen address (COGNATE_ADDR)")
+	cmd.Flags().StringVar(&f.data, "data", env("COGNATE_DATA", "./data"), "data directory holding the SQLite database (COGNATE_DATA)")
+	cmd.Flags().StringVar(&f.publicURL, "public-url", env("COGNATE_PUBLIC_URL", ""), "base URL clients reach this server at, the base of issuer URLs (COGNATE_PUBLIC_URL; default http://<addr>)")
+	cmd.Flags().StringVar(&f.region, "region", env("COGNATE_REGION", "us-east-1"), "region used in identifiers (COGNATE_REGION)")
+	cmd.Flags().StringVar(&f.accountID, "account-id", env("COGNATE_ACCOUNT_ID", "000000000000"), "account ID used in ARNs (COGNATE_ACCOUNT_ID)")
+	return cmd
+}
+
+func serve(ctx context.Context, f serveFlags) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if f.publicURL == "" {
+		f.publicURL = "http://" + f.addr
+	}
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	master, generated, err := keyring.LoadMasterKey(os.Getenv("COGNATE_MASTER_KEY"),
+		env("COGNATE_MASTER_KEY_FILE", filepath.Join(f.data, "master.key")), f.dev)
+	if err != nil {
+		return err
+	}
+	if generated {
+		log.Warn("dev mode: generated a master key and stored it beside the database; set COGNATE_MASTER_KEY for real use",
+			"path", filepath.Join(f.data, "master.key"))
+	}
+
+	var dev app.DevInfo
+	adminID, adminSecret := os.Getenv("COGNATE_ADMIN_ACCESS_KEY_ID"), os.Getenv("COGNATE_ADMIN_SECRET_ACCESS_KEY")
+	if f.dev {
+		dev, err = app.ReadDevInfo(f.data)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if adminID == "" || adminSecret == "" {
+			if dev.AdminAccessKeyID == "" {
+				dev.AdminAccessKeyID, dev.AdminSecretAccessKey = "AKIA"+ids.AccessKeyID()[4:], ids.SecretAccessKey()
+			}
+			adminID, adminSecret = dev.AdminAccessKeyID, dev.AdminSecretAccessKey
+		} else {
+			dev.AdminAccessKeyID, dev.AdminSecretAccessKey = adminID, adminSecret
+		}
+	} else if adminID == "" || adminSecret == "" {
+		log.Warn("no admin credentials: COGNATE_ADMIN_ACCESS_KEY_ID and COGNATE_ADMIN_SECRET_ACCESS_KEY are unset, so every signed admin call will be refused")
+	}
+
+	a, err := app.Open(ctx, app.Options{
+		DBPath: filepath.Join(f.data, "cognate.db"), PublicURL: f.publicURL,
+		Region: f.region, AccountID: f.accountID, MasterKey: master,
+		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	if f.dev {
+		seeded, created, err := a.SeedDev(ctx, dev)
+		if err != nil {
+			return err
+		}
+		seeded.AdminAccessKeyID, seeded.AdminSecretAccessKey = adminID, adminSecret
+		if err := app.WriteDevInfo(f.data, seeded); err != nil {
+			return err
+		}
+		printDev(seeded, created, f.data)
+	}
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("cognate listening", "addr", ln.Addr().String(), "public_url", f.publicURL, "version", version)
+	select {
+	case err := <-errc:
+		return err
+	case <-sigCtx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+func printDev(d app.DevInfo, created bool, data string) {
+	what := "reusing"
+	if created {
+		what = "seeded"
+	}
+	fmt.Printf(`
+Cognate dev mode (%s demo data in %s)
+  endpoint            %s
+  region              %s
+  user pool           %s
+  app client          %s
+  user / password     %s / %s
+  identity pool       %s   (guests allowed)
+  logins key          %s
+  authenticated role  %s
+  guest role          %s
+  admin credentials   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
+
+Try it:  go run ./examples/quickstart
+
+`, what, data, d.Endpoint, d.Region, d.UserPoolID, d.ClientID, d.Username, d.Password, d.IdentityPoolID,
+		d.LoginsKey, d.AuthenticatedRoleARN, d.GuestRoleARN, d.AdminAccessKeyID, d.AdminSecretAccessKey)
+}
+
+func migrateCmd() *cobra.Command {
+	var data string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the database, then exit",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := os.MkdirAll(data, 0o700); err != nil {
+				return err
+			}
+			db, err := sqlstore.OpenSQLite(cmd.Context(), filepath.Join(data, "cognate.db"))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Println("database is up to date:", filepath.Join(data, "cognate.db"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", env("COGNATE_DATA", "./data"), "data directory holding the SQLite database (COGNATE_DATA)")
+	return cmd
+}
+
+func versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run:   func(*cobra.Command, []string) { fmt.Println("cognate", version) },
+	}
+}

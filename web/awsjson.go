@@ -1,0 +1,194 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/cognate-dev/cognate/internal/fault"
+	"github.com/cognate-dev/cognate/internal/sigv4"
+)
+
+// op is one AWS JSON 1.1 operation: whether it needs a SigV4 signature made
+// with the admin credentials, and its handler. The handler gets the raw body
+// and returns the output shape (encoded as JSON) or an error.
+type op struct {
+	admin  bool
+	handle func(ctx context.Context, body []byte) (any, error)
+}
+
+// opFunc adapts a typed handler: the body is decoded into In (an empty body
+// counts as {}); a malformed body is SerializationException.
+func opFunc[In any](admin bool, h func(ctx context.Context, in In) (any, error)) op {
+	return op{admin: admin, handle: func(ctx context.Context, body []byte) (any, error) {
+		var in In
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := json.Unmarshal(body, &in); err != nil {
+				return nil, fault.New(fault.Serialization, "Request body is not valid JSON for this operation.")
+			}
+		}
+		return h(ctx, in)
+	}}
+}
+
+const (
+	identityTargetPrefix = "AWSCognitoIdentityService."
+	userPoolTargetPrefix = "AWSCognitoIdentityProviderService."
+	amzJSON              = "application/x-amz-json-1.1"
+)
+
+// handleRoot dispatches POST / by X-Amz-Target (AWS JSON 1.1) or, for a form
+// body, by Action (AWS query protocol: the IAM subset).
+func (s *Server) handleRoot(c echo.Context) error {
+	req := c.Request()
+	target := req.Header.Get("X-Amz-Target")
+	if target == "" {
+		return s.handleQuery(c)
+	}
+	var ops map[string]op
+	var name, service string
+	switch {
+	case strings.HasPrefix(target, identityTargetPrefix):
+		ops, name, service = s.identityOps, strings.TrimPrefix(target, identityTargetPrefix), "cognito-identity"
+	case strings.HasPrefix(target, userPoolTargetPrefix):
+		ops, name, service = s.userPoolOps, strings.TrimPrefix(target, userPoolTargetPrefix), "cognito-idp"
+	}
+	o, ok := ops[name]
+	if !ok {
+		return s.writeJSONError(c, fault.New(fault.UnknownOperation, "Operation %q is not supported.", target))
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return s.writeJSONError(c, bodyReadError(err))
+	}
+	if o.admin {
+		if err := s.verifyAdmin(req, body, service); err != nil {
+			return s.writeJSONError(c, err)
+		}
+	}
+	out, err := o.handle(req.Context(), body)
+	if err != nil {
+		return s.writeJSONError(c, err)
+	}
+	if out == nil {
+		out = struct{}{}
+	}
+	c.Response().Header().Set(echo.HeaderContentType, amzJSON)
+	return c.JSON(http.StatusOK, out)
+}
+
+func bodyReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fault.New(fault.InvalidParameter, "Request body is too large.")
+	}
+	return fault.New(fault.Serialization, "Request body could not be read.")
+}
+
+// verifyAdmin checks that the request carries a valid SigV4 signature made with
+// the configured admin credentials. service, when set, must match the scope.
+func (s *Server) verifyAdmin(req *http.Request, body []byte, service string) error {
+	_, err := sigv4.Verify(req, body, sigv4.Options{
+		Now:     s.now(),
+		MaxSkew: s.cfg.MaxClockSkew,
+		Service: service,
+		Secret: func(_ context.Context, akid, _ string) (string, error) {
+			if s.cfg.AdminAccessKeyID == "" ||
+				subtle.ConstantTimeCompare([]byte(akid), []byte(s.cfg.AdminAccessKeyID)) != 1 {
+				return "", sigv4.ErrUnknownAccessKey
+			}
+			return s.cfg.AdminSecretAccessKey, nil
+		},
+	})
+	if err == nil {
+		return nil
+	}
+	s.log.InfoContext(req.Context(), "admin signature rejected", "request_id", RequestID(req.Context()), "reason", err.Error())
+	switch {
+	case errors.Is(err, sigv4.ErrMissingAuth):
+		return fault.New(fault.MissingAuthenticationToken, "Missing Authentication Token")
+	case errors.Is(err, sigv4.ErrUnknownAccessKey):
+		return fault.New("UnrecognizedClientException", "The security token included in the request is invalid.")
+	case errors.Is(err, sigv4.ErrWrongService):
+		return fault.New("InvalidSignatureException", "Credential should be scoped to correct service: '%s'.", service)
+	case errors.Is(err, sigv4.ErrExpired):
+		return fault.New("InvalidSignatureException", "Signature expired: the request time is too far from the server's time.")
+	case errors.Is(err, sigv4.ErrSignatureMismatch):
+		return fault.New("InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	default:
+		return fault.New(fault.IncompleteSignature, "The request signature is malformed or incomplete.")
+	}
+}
+
+// jsonStatus maps an AWS JSON error code to the HTTP status the Cognito
+// services use (service models' httpError traits; NotAuthorizedException is
+// 400 as observed from the real services).
+func jsonStatus(code fault.Code) int {
+	switch code {
+	case fault.Internal:
+		return http.StatusInternalServerError
+	case fault.ResourceNotFound, fault.UserNotFound:
+		return http.StatusNotFound
+	case fault.ResourceConflict:
+		return http.StatusConflict
+	case fault.TooManyRequests:
+		return http.StatusTooManyRequests
+	case fault.MissingAuthenticationToken, "UnrecognizedClientException", "InvalidSignatureException", fault.IncompleteSignature:
+		return http.StatusForbidden
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// writeJSONError renders err as {"__type": ..., "message": ...} with the
+// x-amzn-ErrorType / x-amzn-ErrorMessage headers. Internal causes are logged.
+func (s *Server) writeJSONError(c echo.Context, err error) error {
+	fe := fault.As(err)
+	ctx := c.Request().Context()
+	if fe.Code == fault.Internal {
+		s.log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "err", err.Error())
+	} else if fe.Unwrap() != nil {
+		s.log.InfoContext(ctx, "request refused", "request_id", RequestID(ctx), "code", string(fe.Code), "cause", fe.Unwrap().Error())
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, amzJSON)
+	h.Set("x-amzn-ErrorType", string(fe.Code)+":")
+	h.Set("x-amzn-ErrorMessage", fe.Message)
+	return c.JSON(jsonStatus(fe.Code), map[string]string{"__type": string(fe.Code), "message": fe.Message})
+}
+
+// handleEchoError renders errors that escape handlers (routing, body limit,
+// panics recovered upstream) without internal detail.
+func (s *Server) handleEchoError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if he.Code == http.StatusRequestEntityTooLarge {
+			_ = s.writeJSONError(c, fault.New(fault.InvalidParameter, "Request body is too large."))
+			return
+		}
+		if he.Code < 500 {
+			_ = c.JSON(he.Code, map[string]string{"__type": "ClientError", "message": http.StatusText(he.Code)})
+			return
+		}
+	}
+	_ = s.writeJSONError(c, fault.Internalf(err, "unhandled"))
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/internal/fault"
+)
+
+// Shapes of the cognito-identity 2014-06-30 model (AWS JSON 1.1). Member
+// names are the model's; timestamps are epoch seconds.
+
+type identityPoolShape struct {
+	IdentityPoolID                 string                   `json:"IdentityPoolId,omitempty"`
+	IdentityPoolName               string                   `json:"IdentityPoolName"`
+	AllowUnauthenticatedIdentities *bool                    `json:"AllowUnauthenticatedIdentities"`
+	AllowClassicFlow               *bool                    `json:"AllowClassicFlow,omitempty"`
+	SupportedLoginProviders        map[string]string        `json:"SupportedLoginProviders,omitempty"`
+	DeveloperProviderName          string                   `json:"DeveloperProviderName,omitempty"`
+	OpenIDConnectProviderARNs      []string                 `json:"OpenIdConnectProviderARNs,omitempty"`
+	CognitoIdentityProviders       []broker.CognitoProvider `json:"CognitoIdentityProviders,omitempty"`
+	SamlProviderARNs               []string                 `json:"SamlProviderARNs,omitempty"`
+	IdentityPoolTags               map[string]string        `json:"IdentityPoolTags,omitempty"`
+}
+
+func (in identityPoolShape) input() (broker.PoolInput, error) {
+	if in.AllowUnauthenticatedIdentities == nil {
+		return broker.PoolInput{}, fault.New(fault.InvalidParameter, "AllowUnauthenticatedIdentities is required.")
+	}
+	return broker.PoolInput{
+		Name:                      in.IdentityPoolName,
+		AllowUnauthenticated:      *in.AllowUnauthenticatedIdentities,
+		AllowClassicFlow:          in.AllowClassicFlow != nil && *in.AllowClassicFlow,
+		SupportedLoginProviders:   in.SupportedLoginProviders,
+		DeveloperProviderName:     in.DeveloperProviderName,
+		OpenIDConnectProviderARNs: in.OpenIDConnectProviderARNs,
+		CognitoProviders:          in.CognitoIdentityProviders,
+		SAMLProviderARNs:          in.SamlProviderARNs,
+		Tags:                      in.IdentityPoolTags,
+	}, nil
+}
+
+func poolShape(p broker.Pool) identityPoolShape {
+	allowUnauth, classic := p.AllowUnauthenticated, p.AllowClassicFlow
+	return identityPoolShape{
+		IdentityPoolID:                 p.ID,
+		IdentityPoolName:               p.Name,
+		AllowUnauthenticatedIdentities: &allowUnauth,
+		AllowClassicFlow:               &classic,
+		SupportedLoginProviders:        p.SupportedLoginProviders,
+		DeveloperProviderName:          p.DeveloperProviderName,
+		OpenIDConnectProviderARNs:      p.OpenIDConnectProviderARNs,
+		CognitoIdentityProviders:       p.CognitoProviders,
+		SamlProviderARNs:               p.SAMLProviderARNs,
+		IdentityPoolTags:               p.Tags,
+	}
+}
+
+type poolIDInput struct {
+	IdentityPoolID string `json:"IdentityPoolId"`
+}
+
+type listPoolsInput struct {
+	MaxResults *int   `json:"MaxResults"`
+	NextToken  string `json:"NextToken"`
+}
+
+type poolSummary struct {
+	IdentityPoolID   string `json:"IdentityPoolId"`
+	IdentityPoolName string `json:"IdentityPoolName"`
+}
+
+type listPoolsOutput struct {
+	IdentityPools []poolSummary `json:"IdentityPools"`
+	NextToken     string        `json:"NextToken,omitempty"`
+}
+
+type rolesShape struct {
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	Roles          map[string]string `json:"Roles"`
+	RoleMappings   json.RawMessage   `json:"RoleMappings,omitempty"`
+}
+
+type getIDInput struct {
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	AccountID      string            `json:"AccountId"`
+	Logins         map[string]string `json:"Logins"`
+}
+
+type getIDOutput struct {
+	IdentityID string `json:"IdentityId"`
+}
+
+type getCredentialsInput struct {
+	IdentityID    string            `json:"IdentityId"`
+	Logins        map[string]string `json:"Logins"`
+	CustomRoleArn string            `json:"CustomRoleArn"`
+}
+
+type credentialsShape struct {
+	AccessKeyID  string `json:"AccessKeyId"`
+	SecretKey    string `json:"SecretKey"`
+	SessionToken string `json:"SessionToken"`
+	Expiration   int64  `json:"Expiration"`
+}
+
+type getCredentialsOutput struct {
+	IdentityID  string           `json:"IdentityId"`
+	Credentials credentialsShape `json:"Credentials"`
+}
+
+// identityPoolOps is the AWSCognitoIdentityService operation table.
+// Public operations (GetId, GetCredentialsForIdentity) are unsigned; the rest
+// need a SigV4 signature with the admin credentials (reference §1.3).
+func (s *Server) identityPoolOps() map[string]op {
+	b := func() *broker.Service { return s.cfg.Broker }
+	return map[string]op{
+		"CreateIdentityPool": opFunc(true, func(ctx context.Context, in identityPoolShape) (any, error) {
+			pin, err := in.input()
+			if err != nil {
+				return nil, err
+			}
+			p, err := b().CreatePool(ctx, pin)
+			if err != nil {
+				return nil, err
+			}
+			return poolShape(p), nil
+		}),
+		"DescribeIdentityPool": opFunc(true, func(ctx context.Context, in poolIDInput) (any, error) {
+			p, err := b().Pool(ctx, in.IdentityPoolID)
+			if err != nil {
+				return nil, err
+			}
+			return poolShape(p), nil
+		}),
+		"UpdateIdentityPool": opFunc(true, func(ctx context.Context, in identityPoolShape) (any, error) {
+			pin, err := in.input()
+			if err != nil {
+				return nil, err
+			}
+			p, err := b().UpdatePool(ctx, in.IdentityPoolID, pin)
+			if err != nil {
+				return nil, err
+			}
+			return poolShape(p), nil
+		}),
+		"DeleteIdentityPool": opFunc(true, func(ctx context.Context, in poolIDInput) (any, error) {
+			return nil, b().DeletePool(ctx, in.IdentityPoolID)
+		}),
+		"ListIdentityPools": opFunc(true, func(ctx context.Context, in listPoolsInput) (any, error) {
+			if in.MaxResults == nil {
+				return nil, fault.New(fault.InvalidParameter, "MaxResults is required.")
+			}
+			pools, next, err := b().ListPools(ctx, in.NextToken, *in.MaxResults)
+			if err != nil {
+				return nil, err
+			}
+			out := listPoolsOutput{IdentityPools: make([]poolSummary, len(pools)), NextToken: next}
+			for i, p := range pools {
+				out.IdentityPools[i] = poolSummary{IdentityPoolID: p.ID, IdentityPoolName: p.Name}
+			}
+			return out, nil
+		}),
+		"SetIdentityPoolRoles": opFunc(true, func(ctx context.Context, in rolesShape) (any, error) {
+			if in.Roles == nil {
+				return nil, fault.New(fault.InvalidParameter, "Roles is required.")
+			}
+			return nil, b().SetRoles(ctx, in.IdentityPoolID, in.Roles, in.RoleMappings)
+		}),
+		"GetIdentityPoolRoles": opFunc(true, func(ctx context.Context, in poolIDInput) (any, error) {
+			p, err := b().Pool(ctx, in.IdentityPoolID)
+			if err != nil {
+				return nil, err
+			}
+			roles := p.Roles
+			if roles == nil {
+				roles = map[string]string{}
+			}
+			return rolesShape{IdentityPoolID: p.ID, Roles: roles, RoleMappings: p.RoleMappings}, nil
+		}),
+		"GetId": opFunc(false, func(ctx context.Context, in getIDInput) (any, error) {
+			id, err := b().ResolveIdentity(ctx, in.IdentityPoolID, in.Logins)
+			if err != nil {
+				return nil, err
+			}
+			return getIDOutput{IdentityID: id}, nil
+		}),
+		"GetCredentialsForIdentity": opFunc(false, func(ctx context.Context, in getCredentialsInput) (any, error) {
+			id, c, err := b().IssueCredentials(ctx, in.IdentityID, in.Logins, in.CustomRoleArn)
+			if err != nil {
+				return nil, err
+			}
+			return getCredentialsOutput{IdentityID: id, Credentials: credentialsShape{
+				AccessKeyID: c.AccessKeyID, SecretKey: c.SecretKey, SessionToken: c.SessionToken,
+				Expiration: c.Expiration.Unix(),
+			}}, nil
+		}),
+	}
+}

@@ -1,0 +1,147 @@
+// Package web is Cognate's protocol edge: one echo listener that speaks the
+// AWS JSON 1.1 protocol for Cognito Identity (AWSCognitoIdentityService) and
+// Cognito User Pools (AWSCognitoIdentityProviderService), the AWS query
+// protocol for the IAM subset, and the OIDC discovery/JWKS documents of the
+// embedded user pools.
+//
+// Handlers decode, validate shape, call a domain package, and encode. Domain
+// errors (*fault.Error) are mapped to wire shapes and statuses here and only
+// here; internal causes are logged with the request ID and never returned.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/policy"
+	"github.com/cognate-dev/cognate/userpool"
+)
+
+// MaxBodyBytes bounds every request body. Cognito's largest inputs (a Logins
+// map of 10 tokens of up to 50,000 characters) fit well inside it.
+const MaxBodyBytes = 1 << 20
+
+// Config wires the server to the domain.
+type Config struct {
+	UserPools *userpool.Service
+	Broker    *broker.Service
+	Roles     policy.RoleStore
+	Ring      *keyring.Ring
+	// AdminAccessKeyID / AdminSecretAccessKey authenticate SigV4-signed admin
+	// calls (Cognito management operations, Admin*, IAM).
+	AdminAccessKeyID     string
+	AdminSecretAccessKey string
+	Region               string
+	AccountID            string
+	Logger               *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxClockSkew bounds the X-Amz-Date of signed requests; 0 means 5 minutes.
+	MaxClockSkew time.Duration
+}
+
+// Server is the HTTP edge. Create it with New and serve Handler().
+type Server struct {
+	cfg  Config
+	echo *echo.Echo
+	log  *slog.Logger
+	now  func() time.Time
+
+	identityOps map[string]op // AWSCognitoIdentityService.<Op>
+	userPoolOps map[string]op // AWSCognitoIdentityProviderService.<Op>
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxClockSkew == 0 {
+		cfg.MaxClockSkew = 5 * time.Minute
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s.identityOps = s.identityPoolOps()
+	s.userPoolOps = s.userPoolOperations()
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleEchoError
+	e.Use(s.requestID)
+	e.Use(s.accessLog)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins: []string{"*"},
+		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowHeaders: []string{"Content-Type", "X-Amz-Target", "X-Amz-User-Agent", "Cache-Control",
+			"Authorization", "X-Amz-Date", "X-Amz-Security-Token", "X-Amz-Content-Sha256",
+			"amz-sdk-invocation-id", "amz-sdk-request", "x-amz-user-agent"},
+		ExposeHeaders: []string{"x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date"},
+	}))
+	e.POST("/", s.handleRoot)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	s.registerUserPoolRoutes(e)
+	s.echo = e
+	return s
+}
+
+// Handler returns the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// requestID gives every request an ID, echoed as x-amzn-RequestId and
+// attached to the request context for logging.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := newRequestID()
+		c.Response().Header().Set("x-amzn-RequestId", id)
+		req := c.Request()
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), requestIDKey, id)))
+		c.Set("request_id", id)
+		return next(c)
+	}
+}
+
+// RequestID returns the request ID stored in ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// accessLog writes one line per request with its request ID, operation,
+// status and duration. Bodies, tokens and credentials are never logged.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := s.now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		what := req.Header.Get("X-Amz-Target")
+		if what == "" {
+			what = req.URL.Path
+		}
+		s.log.InfoContext(req.Context(), "request",
+			"request_id", RequestID(req.Context()),
+			"method", req.Method,
+			"op", what,
+			"status", c.Response().Status,
+			"duration_ms", float64(s.now().Sub(start).Microseconds())/1000)
+		return nil
+	}
+}
