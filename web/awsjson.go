@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -112,7 +110,7 @@ func (s *Server) verifyAdmin(req *http.Request, body []byte, service string) err
 	if err == nil {
 		return nil
 	}
-	s.log.InfoContext(req.Context(), "admin signature rejected", "request_id", RequestID(req.Context()), "reason", err.Error())
+	s.log.InfoContext(req.Context(), "admin signature rejected", "reason", err.Error())
 	switch {
 	case errors.Is(err, sigv4.ErrMissingAuth):
 		return fault.New(fault.MissingAuthenticationToken, "Missing Authentication Token")
@@ -155,9 +153,9 @@ func (s *Server) writeJSONError(c echo.Context, err error) error {
 	fe := fault.As(err)
 	ctx := c.Request().Context()
 	if fe.Code == fault.Internal {
-		s.log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "err", err.Error())
+		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
 	} else if fe.Unwrap() != nil {
-		s.log.InfoContext(ctx, "request refused", "request_id", RequestID(ctx), "code", string(fe.Code), "cause", fe.Unwrap().Error())
+		s.log.InfoContext(ctx, "request refused", "code", string(fe.Code), "cause", fe.Unwrap().Error())
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, amzJSON)
@@ -184,11 +182,4 @@ func (s *Server) handleEchoError(err error, c echo.Context) {
 		}
 	}
 	_ = s.writeJSONError(c, fault.Internalf(err, "unhandled"))
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

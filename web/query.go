@@ -92,7 +92,7 @@ func (s *Server) writeQueryError(c echo.Context, err error) error {
 	ctx := c.Request().Context()
 	code, typ := string(fe.Code), "Sender"
 	if fe.Code == fault.Internal {
-		s.log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "err", err.Error())
+		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
 		code, typ = "ServiceFailure", "Receiver"
 	}
 	return c.XML(queryStatus(fe.Code), queryError{

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/internal/reqid"
 	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/userpool"
 )
@@ -63,6 +64,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = slog.New(reqid.Handler(cfg.Logger.Handler()))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -99,28 +101,20 @@ func New(cfg Config) *Server {
 // Handler returns the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
 // requestID gives every request an ID, echoed as x-amzn-RequestId and
 // attached to the request context for logging.
 func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := newRequestID()
+		id := reqid.New()
 		c.Response().Header().Set("x-amzn-RequestId", id)
 		req := c.Request()
-		c.SetRequest(req.WithContext(context.WithValue(req.Context(), requestIDKey, id)))
-		c.Set("request_id", id)
+		c.SetRequest(req.WithContext(reqid.With(req.Context(), id)))
 		return next(c)
 	}
 }
 
 // RequestID returns the request ID stored in ctx, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return reqid.From(ctx) }
 
 // accessLog writes one line per request with its request ID, operation,
 // status and duration. Bodies, tokens and credentials are never logged.
@@ -137,7 +131,6 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			what = req.URL.Path
 		}
 		s.log.InfoContext(req.Context(), "request",
-			"request_id", RequestID(req.Context()),
 			"method", req.Method,
 			"op", what,
 			"status", c.Response().Status,

@@ -981,7 +981,7 @@ func (s *Server) writeDocError(c echo.Context, err error) error {
 	if fe.Code != fault.ResourceNotFound {
 		status = http.StatusInternalServerError
 		ctx := c.Request().Context()
-		s.log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "err", err.Error())
+		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
 	}
 	return c.JSON(status, map[string]string{"__type": string(fe.Code), "message": fe.Message})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/internal/reqid"
 	"github.com/cognate-dev/cognate/providers"
 	upprovider "github.com/cognate-dev/cognate/providers/userpool"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
@@ -61,6 +62,8 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// Every line logged with a request's context carries its request ID.
+	o.Logger = slog.New(reqid.Handler(o.Logger.Handler()))
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -65,6 +65,24 @@ type env struct {
 	dbPath string
 	master []byte
 	errs   *bytes.Buffer // every error response body, for the leak check
+	logs   *lockedBuffer // everything the server logged
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func masterKey() []byte { return bytes.Repeat([]byte{7}, 32) }
@@ -81,15 +99,16 @@ func startAt(t *testing.T, dbPath, addr string) *env {
 	}
 	url := "http://" + ln.Addr().String()
 	clk := &clock{}
+	logs := &lockedBuffer{}
 	a, err := app.Open(context.Background(), app.Options{
 		DBPath: dbPath, PublicURL: url, MasterKey: masterKey(),
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clk.Now,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, app: a, url: url, clock: clk, dbPath: dbPath, errs: &bytes.Buffer{}}
+	e := &env{t: t, app: a, url: url, clock: clk, dbPath: dbPath, errs: &bytes.Buffer{}, logs: logs}
 	srv := httptest.NewUnstartedServer(e.recordErrors(a.Handler()))
 	srv.Listener.Close()
 	srv.Listener = ln
@@ -460,6 +479,31 @@ func TestMainJobEndToEnd(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 400 || !strings.Contains(string(body), "too large") {
 			t.Errorf("oversized body: %d %s; want 400", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("logs carry request IDs and no secrets", func(t *testing.T) {
+		logs := e.logs.String()
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+			if strings.Contains(line, "msg=request ") || strings.Contains(line, `msg="userpool: signed in"`) {
+				n++
+				if !strings.Contains(line, "request_id=") {
+					t.Errorf("log line without request_id: %s", line)
+				}
+			}
+		}
+		if n < 10 {
+			t.Errorf("only %d request log lines", n)
+		}
+		for what, secret := range map[string]string{
+			"ID token": idToken, "access token": aws.ToString(tokens.AccessToken), "refresh token": aws.ToString(tokens.RefreshToken),
+			"password": password, "admin secret": adminSecret, "secret key": aws.ToString(c.SecretKey),
+			"session token": aws.ToString(c.SessionToken),
+		} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the %s appears in the logs", what)
+			}
 		}
 	})
 
