@@ -14,6 +14,26 @@ import (
 	"github.com/cognate-dev/cognate/internal/app"
 )
 
+// openDev opens Cognate on a fresh database with the dev-mode demo seeded,
+// closed when tb ends.
+func openDev(tb testing.TB) (*app.App, app.DevInfo) {
+	tb.Helper()
+	ctx := context.Background()
+	a, err := app.Open(ctx, app.Options{
+		DBPath: filepath.Join(tb.TempDir(), "cognate.db"), PublicURL: "http://cognate.test",
+		MasterKey: masterKey(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	dev, _, err := a.SeedDev(ctx, app.DevInfo{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a, dev
+}
+
 // call posts one AWS JSON 1.1 request straight into the handler.
 func call(tb testing.TB, h http.Handler, target string, in any) []byte {
 	tb.Helper()
@@ -34,19 +54,7 @@ func call(tb testing.TB, h http.Handler, target string, in any) []byte {
 // HTTP handler (JSON decode, token verification, identity and role lookups in
 // SQLite, minting and sealing, JSON encode), without the network.
 func BenchmarkGetCredentialsForIdentity(b *testing.B) {
-	ctx := context.Background()
-	a, err := app.Open(ctx, app.Options{
-		DBPath: filepath.Join(b.TempDir(), "cognate.db"), PublicURL: "http://bench.local",
-		MasterKey: masterKey(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	dev, _, err := a.SeedDev(ctx, app.DevInfo{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, dev := openDev(b)
 	h := a.Handler()
 	var auth struct {
 		AuthenticationResult struct{ IdToken string }

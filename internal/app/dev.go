@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
+	upprovider "github.com/cognate-dev/cognate/providers/userpool"
 	"github.com/cognate-dev/cognate/userpool"
 )
 
@@ -146,9 +146,5 @@ func (a *App) ensureRole(ctx context.Context, name, trust string) (string, error
 // loginsKey is the Logins key of an embedded user pool: its issuer without
 // the scheme.
 func loginsKey(publicURL, poolID string) string {
-	u := strings.TrimSuffix(publicURL, "/")
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-	}
-	return u + "/" + poolID
+	return (&upprovider.Resolver{PublicURL: publicURL}).LoginsKey(poolID)
 }

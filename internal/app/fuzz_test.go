@@ -2,17 +2,11 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/cognate-dev/cognate/internal/app"
 )
 
 // FuzzPublicIdentityOps posts arbitrary bodies to the unsigned Cognito Identity
@@ -20,19 +14,7 @@ import (
 // is a 200 or a 4xx in the AWS JSON error shape, never a 5xx, never internal
 // detail. Seeds cover Logins maps with good, bad and odd entries.
 func FuzzPublicIdentityOps(f *testing.F) {
-	ctx := context.Background()
-	a, err := app.Open(ctx, app.Options{
-		DBPath: filepath.Join(f.TempDir(), "cognate.db"), PublicURL: "http://fuzz.local",
-		MasterKey: masterKey(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer a.Close()
-	dev, _, err := a.SeedDev(ctx, app.DevInfo{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	a, dev := openDev(f)
 	h := a.Handler()
 	seed := func(v any) []byte { b, _ := json.Marshal(v); return b }
 	for _, op := range []string{"GetId", "GetCredentialsForIdentity"} {

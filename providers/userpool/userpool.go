@@ -45,6 +45,10 @@ func (r *Resolver) publicHost() string {
 	return u
 }
 
+// LoginsKey returns the canonical Logins key of embedded user pool poolID:
+// its issuer without the scheme, "<public host>/<poolId>".
+func (r *Resolver) LoginsKey(poolID string) string { return r.publicHost() + "/" + poolID }
+
 // PoolID returns the user pool ID a Logins key names, if the key names an
 // embedded user pool ("<public host>/<poolId>" or the Cognito alias).
 func (r *Resolver) PoolID(key string) (string, bool) {
@@ -75,7 +79,7 @@ func (r *Resolver) Provider(poolID string, clientIDs []string) providers.Provide
 		Now:                  now,
 	})
 	return &provider{
-		key:       r.publicHost() + "/" + poolID,
+		key:       r.LoginsKey(poolID),
 		issuer:    issuer,
 		clientIDs: slices.Clone(clientIDs),
 		verifier:  v,
