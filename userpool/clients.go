@@ -355,14 +355,8 @@ func ValidityIn(d time.Duration, unit string) int {
 // internal username, an alias): clients disagree on which one they hash.
 // Every candidate is compared in constant time.
 func (s *Service) checkSecretHash(c Client, given string, names ...string) error {
-	if c.SealedSecret == "" {
-		return nil
-	}
-	if given == "" {
-		return errSecretMissing(c.ID)
-	}
-	secret, err := s.clientSecret(c)
-	if err != nil {
+	secret, err := s.requiredSecret(c, given)
+	if err != nil || secret == "" {
 		return err
 	}
 	got, decErr := base64.StdEncoding.DecodeString(given)
@@ -381,17 +375,23 @@ func (s *Service) checkSecretHash(c Client, given string, names ...string) error
 	return nil
 }
 
+// requiredSecret returns the client's secret when it has one ("" and nil when
+// it has none), or the error for a secret-bearing client called without one.
+func (s *Service) requiredSecret(c Client, given string) (string, error) {
+	if c.SealedSecret == "" {
+		return "", nil
+	}
+	if given == "" {
+		return "", errSecretMissing(c.ID)
+	}
+	return s.clientSecret(c)
+}
+
 // checkClientSecret verifies a plain ClientSecret (GetTokensFromRefreshToken,
 // RevokeToken) in constant time.
 func (s *Service) checkClientSecret(c Client, given string) error {
-	if c.SealedSecret == "" {
-		return nil
-	}
-	if given == "" {
-		return errSecretMissing(c.ID)
-	}
-	secret, err := s.clientSecret(c)
-	if err != nil {
+	secret, err := s.requiredSecret(c, given)
+	if err != nil || secret == "" {
 		return err
 	}
 	a := sha256.Sum256([]byte(secret))

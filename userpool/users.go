@@ -307,16 +307,9 @@ func (s *Service) sendInvitation(ctx context.Context, poolID string, u User, tem
 // AdminSetUserPassword sets a user's password. permanent makes the user
 // CONFIRMED; otherwise the password is temporary (FORCE_CHANGE_PASSWORD).
 func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, password string, permanent bool) error {
-	pool, err := s.GetPool(ctx, poolID)
+	pool, u, err := s.adminUser(ctx, poolID, username)
 	if err != nil {
 		return err
-	}
-	u, found, err := s.resolveUser(ctx, pool, username)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return errUserNotFound()
 	}
 	if err := CheckPasswordPolicy(pool.PasswordPolicy, password); err != nil {
 		return err
@@ -349,16 +342,9 @@ func (s *Service) setPassword(ctx context.Context, u User, password string, perm
 // ConfirmUser confirms an UNCONFIRMED user without a code (cognito-idp
 // AdminConfirmSignUp).
 func (s *Service) ConfirmUser(ctx context.Context, poolID, username string) error {
-	pool, err := s.GetPool(ctx, poolID)
+	pool, u, err := s.adminUser(ctx, poolID, username)
 	if err != nil {
 		return err
-	}
-	u, found, err := s.resolveUser(ctx, pool, username)
-	if err != nil {
-		return err
-	}
-	if !found {
-		return errUserNotFound()
 	}
 	if u.Status != StatusUnconfirmed {
 		return fault.New(fault.NotAuthorized, "User cannot be confirmed. Current status is %s", u.Status)
@@ -378,16 +364,24 @@ func (s *Service) ConfirmUser(ctx context.Context, poolID, username string) erro
 // UsernameAttributes, by email or phone number); UserNotFoundException if
 // there is none.
 func (s *Service) GetUser(ctx context.Context, poolID, username string) (User, error) {
+	_, u, err := s.adminUser(ctx, poolID, username)
+	return u, err
+}
+
+// adminUser loads pool poolID and its user named username (an admin names a
+// user directly, so an absent user is always UserNotFoundException,
+// whatever the clients' PreventUserExistenceErrors).
+func (s *Service) adminUser(ctx context.Context, poolID, username string) (Pool, User, error) {
 	pool, err := s.GetPool(ctx, poolID)
 	if err != nil {
-		return User{}, err
+		return Pool{}, User{}, err
 	}
 	u, found, err := s.resolveUser(ctx, pool, username)
 	if err != nil {
-		return User{}, err
+		return Pool{}, User{}, err
 	}
 	if !found {
-		return User{}, errUserNotFound()
+		return Pool{}, User{}, errUserNotFound()
 	}
-	return u, nil
+	return pool, u, nil
 }
