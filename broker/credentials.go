@@ -78,20 +78,21 @@ func OpenSessionToken(ring *keyring.Ring, token string, now time.Time) (Session,
 }
 
 // IssueCredentials is Cognito Identity's GetCredentialsForIdentity (enhanced
-// flow): it checks the logins against the identity, picks the pool's role for
-// the identity's kind, and mints credentials valid for the configured TTL
-// (1 hour by default).
+// flow): it checks the logins against the identity, chooses the role (the
+// pool's role for the identity's kind, or the provider's role mapping with
+// customRoleARN to pick among allowed roles), checks the role's trust
+// policy, and mints credentials valid for the configured TTL (1 hour by
+// default) carrying the principal tags mapped for the provider, or, for a
+// guest, the pool's guest session policy.
 //
 // An authenticated identity must present at least one valid login linked to
 // it; a guest identity must present none and needs a pool that allows guests.
-// customRoleARN is accepted for wire compatibility; it only matters once role
-// mappings are evaluated (a later issue) and is otherwise ignored, as Cognito
-// ignores it without mappings.
 //
 // Errors: ValidationException, ResourceNotFoundException (identity or pool),
 // NotAuthorizedException (logins missing, invalid or not linked; identity
-// disabled; guests not allowed), InvalidIdentityPoolConfigurationException
-// (no role for the identity's kind, or the role does not exist).
+// disabled; guests not allowed; a role mapping denied),
+// InvalidIdentityPoolConfigurationException (no role for the identity's
+// kind, the role does not exist, or its trust policy refuses).
 func (s *Service) IssueCredentials(ctx context.Context, identityID string, logins map[string]string, customRoleARN string) (string, Credentials, error) {
 	id, err := s.identity(ctx, identityID)
 	if err != nil {
@@ -106,57 +107,42 @@ func (s *Service) IssueCredentials(ctx context.Context, identityID string, login
 	if id.Disabled {
 		return "", Credentials{}, fault.New(fault.NotAuthorized, "Identity '%s' is disabled.", id.ID)
 	}
-	var amr []string
-	roleKey := RoleAuthenticated
+	var matched verifiedLogins
 	if id.Authenticated() {
 		if len(logins) == 0 {
-			return "", Credentials{}, fault.New(fault.NotAuthorized, "Logins don't match. Please include at least one valid login for this identity or identity pool.")
+			return "", Credentials{}, errLoginsDontMatch()
 		}
 		verified, err := s.verifyLogins(ctx, pool, logins)
 		if err != nil {
 			return "", Credentials{}, err
 		}
-		matched := matchLogins(id, verified)
-		if len(matched) == 0 {
-			return "", Credentials{}, fault.New(fault.NotAuthorized, "Logins don't match. Please include at least one valid login for this identity or identity pool.")
-		}
-		amr = append(amr, "authenticated")
-		for _, m := range matched {
-			amr = append(amr, m.AMR...)
+		if matched = matchLogins(id, verified); len(matched) == 0 {
+			return "", Credentials{}, errLoginsDontMatch()
 		}
 	} else {
 		if len(logins) > 0 {
 			// Linking a login to a guest identity is part of the identity
 			// lifecycle (a later issue); refuse rather than mint guest
 			// credentials for a caller that presented a login.
-			return "", Credentials{}, fault.New(fault.NotAuthorized, "Logins don't match. Please include at least one valid login for this identity or identity pool.")
+			return "", Credentials{}, errLoginsDontMatch()
 		}
 		if !pool.AllowUnauthenticated {
 			return "", Credentials{}, fault.New(fault.NotAuthorized, "Unauthenticated access is not supported for this identity pool.")
 		}
-		roleKey = RoleUnauthenticated
-		amr = []string{"unauthenticated"}
 	}
-	roleARN := pool.Roles[roleKey]
-	if roleARN == "" {
-		return "", Credentials{}, fault.New(fault.InvalidPoolConfig, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
+	g, err := s.decide(ctx, pool, id.ID, id.Authenticated(), matched, customRoleARN)
+	if err != nil {
+		return "", Credentials{}, err
 	}
-	if _, err := s.roles.GetRoleByARN(ctx, roleARN); errors.Is(err, storage.ErrNotFound) {
-		return "", Credentials{}, fault.New(fault.InvalidPoolConfig, "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
-	} else if err != nil {
-		return "", Credentials{}, fault.Internalf(err, "get role")
-	}
-	creds, err := s.mint(Session{
-		IdentityID:  id.ID,
-		PoolID:      pool.ID,
-		RoleARN:     roleARN,
-		SessionName: SessionName,
-		AMR:         amr,
-	})
+	creds, err := s.mint(g.session())
 	if err != nil {
 		return "", Credentials{}, err
 	}
 	return id.ID, creds, nil
+}
+
+func errLoginsDontMatch() *fault.Error {
+	return fault.New(fault.NotAuthorized, "Logins don't match. Please include at least one valid login for this identity or identity pool.")
 }
 
 // mint builds, seals and self-verifies credentials for sess: new access key

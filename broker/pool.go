@@ -1,8 +1,9 @@
 package broker
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/cognate-dev/cognate/policy"
 )
 
 // CognitoProvider is a user pool app client trusted by an identity pool
@@ -27,9 +28,12 @@ type Pool struct {
 	Tags                      map[string]string
 	// Roles maps "authenticated" / "unauthenticated" to a role ARN.
 	Roles map[string]string
-	// RoleMappings is stored as sent (cognito-identity RoleMappingMap JSON);
-	// rule and token mappings are evaluated in a later issue.
-	RoleMappings json.RawMessage
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// RoleMappings maps a provider (a Logins key; "<key>:<app client ID>"
+	// for user pools) to its role mapping (cognito-identity RoleMappingMap).
+	RoleMappings map[string]policy.RoleMapping
+	// GuestPolicy is the session (scope-down) policy JSON applied on top of
+	// the unauthenticated role; "" means DefaultGuestPolicy.
+	GuestPolicy string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }

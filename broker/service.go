@@ -26,6 +26,11 @@ type ProviderResolver interface {
 	// NotAuthorizedException "Token is not from a supported provider of this
 	// identity pool." when the pool does not trust such a provider.
 	Resolve(ctx context.Context, pool Pool, loginKey string) (providers.Provider, error)
+	// Canonical returns the canonical Logins key (providers.Identity.Provider)
+	// for any key accepted for the same provider, such as the
+	// "cognito-idp.<region>.amazonaws.com/<pool ID>" alias of an embedded
+	// user pool; other keys are returned unchanged.
+	Canonical(loginKey string) string
 }
 
 // Config wires a Service.
@@ -54,6 +59,7 @@ type Service struct {
 	ttl       time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+	policies  policyCache
 }
 
 // New returns a Service.
@@ -300,11 +306,16 @@ const (
 	RoleUnauthenticated = "unauthenticated"
 )
 
-// SetRoles sets the pool's authenticated/unauthenticated roles and stores the
-// role mappings as sent. Each role must be an existing role's ARN.
-// Errors: InvalidParameterException for unknown keys, malformed or unknown
-// roles, more than 10 role mappings.
-func (s *Service) SetRoles(ctx context.Context, poolID string, roles map[string]string, mappings json.RawMessage) error {
+// SetRoles is SetIdentityPoolRoles: it sets the pool's authenticated and
+// unauthenticated roles and its role mappings (by provider key: a Logins key,
+// "<key>:<app client ID>" for a user pool). Each role must be an existing
+// role's ARN; each mapping is validated as Cognito does (policy.RoleMapping
+// Validate), at most 10 of them.
+//
+// Errors: ResourceNotFoundException (pool), InvalidParameterException
+// (unknown Roles keys, malformed or unknown roles, bad or too many role
+// mappings, a mapping key that is not a provider of the pool).
+func (s *Service) SetRoles(ctx context.Context, poolID string, roles map[string]string, mappings map[string]policy.RoleMapping) error {
 	p, err := s.Pool(ctx, poolID)
 	if err != nil {
 		return err
@@ -325,22 +336,31 @@ func (s *Service) SetRoles(ctx context.Context, poolID string, roles map[string]
 			return fault.Internalf(err, "get role")
 		}
 	}
-	if len(mappings) > 0 && string(mappings) != "null" {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(mappings, &m); err != nil {
-			return fault.New(fault.InvalidParameter, "RoleMappings must be a map.")
+	if len(mappings) > 10 {
+		return fault.New(fault.InvalidParameter, "RoleMappings can have at most 10 entries.")
+	}
+	for key, m := range mappings {
+		if key == "" || utf8.RuneCountInString(key) > 128 {
+			return validationError(key, "roleMappings.key", "Member must have length between 1 and 128")
 		}
-		if len(m) > 10 {
-			return fault.New(fault.InvalidParameter, "RoleMappings can have at most 10 entries.")
+		provider := key
+		if pr, _, ok := splitMappingKey(key); ok {
+			if _, err := s.providers.Resolve(ctx, p, pr); err == nil {
+				provider = pr
+			}
 		}
-		if len(m) == 0 {
-			mappings = nil
+		if _, err := s.providers.Resolve(ctx, p, provider); err != nil {
+			return fault.New(fault.InvalidParameter, "Role mapping key %s is not a provider of this identity pool.", key)
 		}
-	} else {
+		if err := m.Validate(); err != nil {
+			return fault.New(fault.InvalidParameter, "%s", err.Error())
+		}
+	}
+	if len(mappings) == 0 {
 		mappings = nil
 	}
 	p.Roles = maps.Clone(roles)
-	p.RoleMappings = mappings
+	p.RoleMappings = maps.Clone(mappings)
 	p.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdatePool(ctx, p); err != nil {
 		return fault.Internalf(err, "set identity pool roles")

@@ -27,6 +27,8 @@ type Store interface {
 	GetIdentity(ctx context.Context, identityID string) (Identity, error)
 	// FindIdentityByLogin returns the identity a login is linked to.
 	FindIdentityByLogin(ctx context.Context, poolID, provider, subject string) (Identity, error)
+
+	TagStore
 }
 
 // Login is one provider login linked to an identity.
@@ -47,3 +49,24 @@ type Identity struct {
 
 // Authenticated reports whether the identity has at least one linked login.
 func (i Identity) Authenticated() bool { return len(i.Logins) > 0 }
+
+// PrincipalTagMap is an identity pool's principal tag mapping for one
+// provider (Set/GetPrincipalTagAttributeMap): which claims of that
+// provider's tokens become session tags.
+type PrincipalTagMap struct {
+	PoolID      string
+	Provider    string // the provider's canonical Logins key
+	UseDefaults bool
+	Tags        map[string]string // tag key → claim name
+}
+
+// TagStore persists principal tag maps. storage/sql implements it on the
+// same database as Store.
+type TagStore interface {
+	// PutPrincipalTagMap creates or replaces the map of (m.PoolID,
+	// m.Provider); storage.ErrNotFound if the pool does not exist.
+	PutPrincipalTagMap(ctx context.Context, m PrincipalTagMap) error
+	// GetPrincipalTagMap returns the map of (poolID, provider);
+	// storage.ErrNotFound if none was set.
+	GetPrincipalTagMap(ctx context.Context, poolID, provider string) (PrincipalTagMap, error)
+}

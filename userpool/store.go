@@ -7,14 +7,15 @@ import (
 
 // Store is what the user pool needs from storage. storage/sql implements it.
 // Lookups that find nothing return storage.ErrNotFound; creates that collide
-// with an existing key return storage.ErrAlreadyExists.
+// with an existing key return storage.ErrAlreadyExists. Groups are a separate
+// small interface, GroupStore, embedded here.
 type Store interface {
 	CreatePool(ctx context.Context, p Pool) error
 	GetPool(ctx context.Context, id string) (Pool, error)
 	// ListPools returns up to limit pools with ID > after, ordered by ID.
 	ListPools(ctx context.Context, after string, limit int) ([]Pool, error)
 	// DeletePool removes the pool and, in the same transaction, its clients,
-	// users and refresh tokens.
+	// users, refresh tokens, groups and memberships.
 	DeletePool(ctx context.Context, id string) error
 
 	CreateClient(ctx context.Context, c Client) error
@@ -34,6 +35,53 @@ type Store interface {
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// GetRefreshToken finds a refresh token by the SHA-256 hash of its value.
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+
+	GroupStore
+}
+
+// GroupStore persists user pool groups and their members (cognito-idp
+// CreateGroup ... ListUsersInGroup). Group names are compared exactly and are
+// unique within a pool; members are named by their stored username. Deleting
+// a group removes its memberships, deleting a user removes theirs, and
+// deleting a pool removes its groups.
+type GroupStore interface {
+	// CreateGroup stores g. It returns storage.ErrAlreadyExists if g.PoolID
+	// already has a group named g.Name and storage.ErrNotFound if g.PoolID
+	// names no pool.
+	CreateGroup(ctx context.Context, g Group) error
+	// GetGroup returns the group name of pool poolID; storage.ErrNotFound if
+	// there is none.
+	GetGroup(ctx context.Context, poolID, name string) (Group, error)
+	// UpdateGroup reads group name of pool poolID, passes it to update and
+	// stores what update returns (except PoolID, Name and CreatedAt, which
+	// stay), all in one transaction, and returns the stored group. update may
+	// run more than once and must not have side effects; an error from it is
+	// returned unchanged and nothing is stored. storage.ErrNotFound if there
+	// is no such group.
+	UpdateGroup(ctx context.Context, poolID, name string, update func(Group) (Group, error)) (Group, error)
+	// DeleteGroup deletes the group and, in the same statement, its
+	// memberships; storage.ErrNotFound if there is no such group.
+	DeleteGroup(ctx context.Context, poolID, name string) error
+	// ListGroups returns up to limit groups (all when limit <= 0) of pool
+	// poolID with Name > after, ordered by Name.
+	ListGroups(ctx context.Context, poolID, after string, limit int) ([]Group, error)
+
+	// AddUserToGroup makes user username a member of group groupName. Adding
+	// a member again is not an error (AdminAddUserToGroup is idempotent).
+	// storage.ErrNotFound if the group or the user does not exist.
+	AddUserToGroup(ctx context.Context, poolID, groupName, username string) error
+	// RemoveUserFromGroup ends a membership; storage.ErrNotFound if the user
+	// was not a member of the group (or either does not exist).
+	RemoveUserFromGroup(ctx context.Context, poolID, groupName, username string) error
+	// ListGroupsForUser returns up to limit groups (all when limit <= 0) that
+	// user username belongs to, with Name > after, ordered by Name. It is one
+	// query, so token issuance reads a user's groups in a single round trip.
+	// An unknown user has no groups (an empty result, not an error).
+	ListGroupsForUser(ctx context.Context, poolID, username, after string, limit int) ([]Group, error)
+	// ListUsersInGroup returns up to limit members (all when limit <= 0) of
+	// group groupName with Username > after, ordered by Username. An unknown
+	// group has no members (an empty result, not an error).
+	ListUsersInGroup(ctx context.Context, poolID, groupName, after string, limit int) ([]User, error)
 }
 
 // RefreshToken is the stored record of an issued refresh token. The token value

@@ -38,6 +38,13 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 	accessValidity := orDefault(client.AccessTokenValidity, defaultAccessTokenValidity)
 	iss := s.Issuer(pool.ID)
 	eventID := ids.UUID()
+	// The user's groups as they are now, in one query: a refresh reflects
+	// memberships and group roles changed since the sign-in.
+	groups, err := s.store.ListGroupsForUser(ctx, pool.ID, u.Username, "", 0)
+	if err != nil {
+		return Tokens{}, internal(err, "list user groups")
+	}
+	gc := claimsForGroups(groups)
 
 	// ID token (reference §6.2). Attributes first, so that no attribute can
 	// shadow a reserved claim set after them.
@@ -66,13 +73,24 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 	} {
 		idClaims[k] = v
 	}
+	// Group claims (reference §6.2), absent when empty.
+	if len(gc.Groups) > 0 {
+		idClaims["cognito:groups"] = gc.Groups
+	}
+	if len(gc.Roles) > 0 {
+		idClaims["cognito:roles"] = gc.Roles
+	}
+	if gc.PreferredRole != "" {
+		idClaims["cognito:preferred_role"] = gc.PreferredRole
+	}
 	idToken, err := s.sign(idClaims)
 	if err != nil {
 		return Tokens{}, internal(err, "sign id token")
 	}
 
-	// Access token (reference §6.3): client_id instead of aud.
-	accessToken, err := s.sign(jwt.MapClaims{
+	// Access token (reference §6.3): client_id instead of aud, and of the
+	// group claims only cognito:groups.
+	accessClaims := jwt.MapClaims{
 		"sub":        u.Sub,
 		"iss":        iss,
 		"client_id":  client.ID,
@@ -86,7 +104,11 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 		"event_id":   eventID,
 		"username":   u.Username,
 		"version":    2,
-	})
+	}
+	if len(gc.Groups) > 0 {
+		accessClaims["cognito:groups"] = gc.Groups
+	}
+	accessToken, err := s.sign(accessClaims)
 	if err != nil {
 		return Tokens{}, internal(err, "sign access token")
 	}

@@ -2,10 +2,10 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
+	"github.com/cognate-dev/cognate/policy"
 )
 
 // Shapes of the cognito-identity 2014-06-30 model (AWS JSON 1.1). Member
@@ -77,9 +77,16 @@ type listPoolsOutput struct {
 }
 
 type rolesShape struct {
-	IdentityPoolID string            `json:"IdentityPoolId"`
-	Roles          map[string]string `json:"Roles"`
-	RoleMappings   json.RawMessage   `json:"RoleMappings,omitempty"`
+	IdentityPoolID string                        `json:"IdentityPoolId"`
+	Roles          map[string]string             `json:"Roles"`
+	RoleMappings   map[string]policy.RoleMapping `json:"RoleMappings,omitempty"`
+}
+
+type principalTagsShape struct {
+	IdentityPoolID       string            `json:"IdentityPoolId"`
+	IdentityProviderName string            `json:"IdentityProviderName"`
+	UseDefaults          *bool             `json:"UseDefaults,omitempty"`
+	PrincipalTags        map[string]string `json:"PrincipalTags,omitempty"`
 }
 
 type getIDInput struct {
@@ -179,6 +186,20 @@ func (s *Server) identityPoolOps() map[string]op {
 			}
 			return rolesShape{IdentityPoolID: p.ID, Roles: roles, RoleMappings: p.RoleMappings}, nil
 		}),
+		"SetPrincipalTagAttributeMap": opFunc(true, func(ctx context.Context, in principalTagsShape) (any, error) {
+			m, err := b().SetPrincipalTags(ctx, in.IdentityPoolID, in.IdentityProviderName, in.UseDefaults != nil && *in.UseDefaults, in.PrincipalTags)
+			if err != nil {
+				return nil, err
+			}
+			return tagMapShape(in.IdentityPoolID, in.IdentityProviderName, m), nil
+		}),
+		"GetPrincipalTagAttributeMap": opFunc(true, func(ctx context.Context, in principalTagsShape) (any, error) {
+			m, err := b().PrincipalTags(ctx, in.IdentityPoolID, in.IdentityProviderName)
+			if err != nil {
+				return nil, err
+			}
+			return tagMapShape(in.IdentityPoolID, in.IdentityProviderName, m), nil
+		}),
 		"GetId": opFunc(false, func(ctx context.Context, in getIDInput) (any, error) {
 			id, err := b().ResolveIdentity(ctx, in.IdentityPoolID, in.Logins)
 			if err != nil {
@@ -197,4 +218,11 @@ func (s *Server) identityPoolOps() map[string]op {
 			}}, nil
 		}),
 	}
+}
+
+// tagMapShape echoes the provider name as the caller sent it, as Cognito
+// does.
+func tagMapShape(poolID, provider string, m broker.PrincipalTagMap) principalTagsShape {
+	use := m.UseDefaults
+	return principalTagsShape{IdentityPoolID: poolID, IdentityProviderName: provider, UseDefaults: &use, PrincipalTags: m.Tags}
 }

@@ -1,22 +1,24 @@
 package web
 
 import (
+	"context"
 	"encoding/xml"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
-	"github.com/cognate-dev/cognate/policy"
 )
 
 // The AWS query protocol (form-encoded Action=...&Version=..., XML responses)
-// for the IAM subset (Version 2010-05-08, SigV4 service "iam").
+// for the IAM subset (Version 2010-05-08, SigV4 service "iam"). The actions
+// themselves are in query_iam.go.
 
 const iamXMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
@@ -51,11 +53,161 @@ func (s *Server) handleQuery(c echo.Context) error {
 	if err := s.verifyAdmin(req, body, "iam"); err != nil {
 		return s.writeQueryError(c, queryAuthError(err))
 	}
-	out, err := s.iamAction(c, action, form)
+	act, ok := iamActions[action]
+	if !ok {
+		return s.writeQueryError(c, fault.New("InvalidAction", "Could not find operation %s for version %s.", action, version))
+	}
+	ctx := req.Context()
+	p := &queryParams{form: form}
+	result, err := act(s, ctx, p)
+	if err == nil {
+		err = p.err
+	}
 	if err != nil {
 		return s.writeQueryError(c, err)
 	}
+	out := queryResponse{
+		XMLName: xml.Name{Local: action + "Response"}, XMLNS: iamXMLNS,
+		Metadata: responseMetadata{RequestID: RequestID(ctx)},
+	}
+	if result != nil {
+		out.Result = &queryResult{name: action + "Result", body: result}
+	}
 	return c.XML(http.StatusOK, out)
+}
+
+// queryResponse is the query protocol's success envelope:
+// <{Action}Response xmlns="..."><{Action}Result>...</{Action}Result>
+// <ResponseMetadata><RequestId>...</RequestId></ResponseMetadata></{Action}Response>.
+// Actions without output (DeleteRole, PutRolePolicy, ...) have no Result
+// element.
+type queryResponse struct {
+	XMLName  xml.Name
+	XMLNS    string           `xml:"xmlns,attr"`
+	Result   *queryResult     // nil: no Result element
+	Metadata responseMetadata `xml:"ResponseMetadata"`
+}
+
+// queryResult encodes body's fields inside an element called name.
+type queryResult struct {
+	name string
+	body any
+}
+
+func (r queryResult) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	return e.EncodeElement(r.body, xml.StartElement{Name: xml.Name{Local: r.name}})
+}
+
+// queryAction runs one query-protocol action: it reads its parameters from
+// p and returns the Result element's content (a struct whose fields are the
+// output members), or nil for an action without output. p records the first
+// malformed parameter; that error wins over the action's result.
+type queryAction func(s *Server, ctx context.Context, p *queryParams) (any, error)
+
+// queryParams reads form-encoded query-protocol parameters. Scalars are
+// "Name=value"; lists are "Name.member.N" (N from 1); structures in lists
+// are "Name.member.N.Field". A value that does not parse is recorded as a
+// ValidationError in err and read as the zero value.
+type queryParams struct {
+	form url.Values
+	err  error
+}
+
+// str returns parameter name, "" when absent.
+func (p *queryParams) str(name string) string { return p.form.Get(name) }
+
+// optStr returns parameter name, nil when absent (an empty value is present).
+func (p *queryParams) optStr(name string) *string {
+	if _, ok := p.form[name]; !ok {
+		return nil
+	}
+	v := p.form.Get(name)
+	return &v
+}
+
+// integer returns parameter name as an int, 0 when absent.
+func (p *queryParams) integer(name string) int {
+	v := p.optInt(name)
+	if v == nil {
+		return 0
+	}
+	return *v
+}
+
+// optInt returns parameter name as an int, nil when absent.
+func (p *queryParams) optInt(name string) *int {
+	v := p.form.Get(name)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(fault.New(fault.ValidationError, "%s must be an integer.", name))
+		return nil
+	}
+	return &n
+}
+
+// maxItems returns the MaxItems paging parameter, 0 when absent (the
+// broker's default). An explicit value below 1 is IAM's ValidationError,
+// recorded here because 0 means "absent" to the broker.
+func (p *queryParams) maxItems() int {
+	v := p.optInt("MaxItems")
+	if v == nil {
+		return 0
+	}
+	if *v < 1 {
+		p.fail(fault.New(fault.ValidationError, "1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1", *v))
+	}
+	return *v
+}
+
+// boolean returns parameter name as a bool ("true"/"false"), false when
+// absent.
+func (p *queryParams) boolean(name string) bool {
+	switch v := p.form.Get(name); v {
+	case "", "false":
+		return false
+	case "true":
+		return true
+	}
+	p.fail(fault.New(fault.ValidationError, "%s must be true or false.", name))
+	return false
+}
+
+// structList returns the structures of list parameter name in index order,
+// each as a map from field name to value: Tags.member.1.Key=k becomes
+// [{"Key": "k"}]. Indices need not be contiguous.
+func (p *queryParams) structList(name string) []map[string]string {
+	prefix := name + ".member."
+	byIndex := map[int]map[string]string{}
+	for k, vs := range p.form {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		idx, field, ok := strings.Cut(rest, ".")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil || n < 1 {
+			p.fail(fault.New(fault.ValidationError, "%s is not a valid parameter.", k))
+			continue
+		}
+		if byIndex[n] == nil {
+			byIndex[n] = map[string]string{}
+		}
+		byIndex[n][field] = vs[0]
+	}
+	out := make([]map[string]string, 0, len(byIndex))
+	for _, n := range slices.Sorted(maps.Keys(byIndex)) {
+		out = append(out, byIndex[n])
+	}
+	return out
+}
+
+func (p *queryParams) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
 }
 
 // queryAuthError renames the JSON-protocol signature errors to the query
@@ -73,11 +225,12 @@ func queryAuthError(err error) error {
 	return err
 }
 
+// queryStatus is the HTTP status IAM sends with each error code.
 func queryStatus(code fault.Code) int {
 	switch code {
 	case fault.NoSuchEntity:
 		return http.StatusNotFound
-	case fault.EntityAlreadyExists, fault.DeleteConflict:
+	case fault.EntityAlreadyExists, fault.DeleteConflict, fault.IAMLimitExceeded:
 		return http.StatusConflict
 	case fault.InvalidClientTokenID, fault.SignatureDoesNotMatch, "MissingAuthenticationToken", fault.AccessDenied:
 		return http.StatusForbidden
@@ -98,118 +251,4 @@ func (s *Server) writeQueryError(c echo.Context, err error) error {
 	return c.XML(queryStatus(fe.Code), queryError{
 		XMLNS: iamXMLNS, Type: typ, Code: code, Message: fe.Message, RequestID: RequestID(ctx),
 	})
-}
-
-type roleXML struct {
-	Path                     string `xml:"Path"`
-	RoleName                 string `xml:"RoleName"`
-	RoleID                   string `xml:"RoleId"`
-	Arn                      string `xml:"Arn"`
-	CreateDate               string `xml:"CreateDate"`
-	AssumeRolePolicyDocument string `xml:"AssumeRolePolicyDocument"`
-	Description              string `xml:"Description,omitempty"`
-	MaxSessionDuration       int    `xml:"MaxSessionDuration"`
-}
-
-// roleShape renders a role; IAM returns policy documents URL-encoded.
-func roleShape(r policy.Role) roleXML {
-	return roleXML{
-		Path: r.Path, RoleName: r.Name, RoleID: r.RoleID, Arn: r.ARN,
-		CreateDate:               r.CreatedAt.UTC().Format(time.RFC3339),
-		AssumeRolePolicyDocument: url.QueryEscape(r.TrustPolicy),
-		Description:              r.Description, MaxSessionDuration: r.MaxSessionDuration,
-	}
-}
-
-type roleResult struct {
-	Role roleXML `xml:"Role"`
-}
-
-type createRoleResponse struct {
-	XMLName  xml.Name         `xml:"CreateRoleResponse"`
-	XMLNS    string           `xml:"xmlns,attr"`
-	Result   roleResult       `xml:"CreateRoleResult"`
-	Metadata responseMetadata `xml:"ResponseMetadata"`
-}
-
-type getRoleResponse struct {
-	XMLName  xml.Name         `xml:"GetRoleResponse"`
-	XMLNS    string           `xml:"xmlns,attr"`
-	Result   roleResult       `xml:"GetRoleResult"`
-	Metadata responseMetadata `xml:"ResponseMetadata"`
-}
-
-type deleteRoleResponse struct {
-	XMLName  xml.Name         `xml:"DeleteRoleResponse"`
-	XMLNS    string           `xml:"xmlns,attr"`
-	Metadata responseMetadata `xml:"ResponseMetadata"`
-}
-
-type listRolesResponse struct {
-	XMLName xml.Name `xml:"ListRolesResponse"`
-	XMLNS   string   `xml:"xmlns,attr"`
-	Result  struct {
-		Roles       []roleXML `xml:"Roles>member"`
-		IsTruncated bool      `xml:"IsTruncated"`
-		Marker      string    `xml:"Marker,omitempty"`
-	} `xml:"ListRolesResult"`
-	Metadata responseMetadata `xml:"ResponseMetadata"`
-}
-
-// iamAction runs one IAM action: CreateRole, GetRole, DeleteRole, ListRoles
-// (IAM API reference). Other actions are InvalidAction.
-func (s *Server) iamAction(c echo.Context, action string, form url.Values) (any, error) {
-	ctx := c.Request().Context()
-	meta := responseMetadata{RequestID: RequestID(ctx)}
-	switch action {
-	case "CreateRole":
-		maxDur := 0
-		if v := form.Get("MaxSessionDuration"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, fault.New(fault.ValidationError, "MaxSessionDuration must be an integer.")
-			}
-			maxDur = n
-		}
-		r, err := s.cfg.Broker.CreateRole(ctx, broker.CreateRoleInput{
-			RoleName: form.Get("RoleName"), Path: form.Get("Path"),
-			AssumeRolePolicyDocument: form.Get("AssumeRolePolicyDocument"),
-			Description:              form.Get("Description"), MaxSessionDuration: maxDur,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return createRoleResponse{XMLNS: iamXMLNS, Result: roleResult{roleShape(r)}, Metadata: meta}, nil
-	case "GetRole":
-		r, err := s.cfg.Broker.Role(ctx, form.Get("RoleName"))
-		if err != nil {
-			return nil, err
-		}
-		return getRoleResponse{XMLNS: iamXMLNS, Result: roleResult{roleShape(r)}, Metadata: meta}, nil
-	case "DeleteRole":
-		if err := s.cfg.Broker.DeleteRole(ctx, form.Get("RoleName")); err != nil {
-			return nil, err
-		}
-		return deleteRoleResponse{XMLNS: iamXMLNS, Metadata: meta}, nil
-	case "ListRoles":
-		maxItems := 0
-		if v := form.Get("MaxItems"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, fault.New(fault.ValidationError, "MaxItems must be an integer.")
-			}
-			maxItems = n
-		}
-		roles, next, err := s.cfg.Broker.ListRoles(ctx, form.Get("Marker"), maxItems)
-		if err != nil {
-			return nil, err
-		}
-		out := listRolesResponse{XMLNS: iamXMLNS, Metadata: meta}
-		for _, r := range roles {
-			out.Result.Roles = append(out.Result.Roles, roleShape(r))
-		}
-		out.Result.IsTruncated, out.Result.Marker = next != "", next
-		return out, nil
-	}
-	return nil, fault.New("InvalidAction", "Could not find operation %s for version 2010-05-08.", action)
 }

@@ -94,6 +94,7 @@ func New(cfg Config) *Server {
 	e.POST("/", s.handleRoot)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerUserPoolRoutes(e)
+	s.registerNativeRoutes(e)
 	s.echo = e
 	return s
 }

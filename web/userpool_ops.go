@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -276,6 +277,79 @@ type getUserOutput struct {
 	UserAttributes []attributeShape `json:"UserAttributes"`
 }
 
+// Groups (CreateGroup ... ListUsersInGroup).
+
+// groupInput is CreateGroupRequest and UpdateGroupRequest. The optional
+// members are pointers: UpdateGroup changes only the members that are sent.
+type groupInput struct {
+	GroupName   string  `json:"GroupName"`
+	UserPoolID  string  `json:"UserPoolId"`
+	Description *string `json:"Description"`
+	RoleArn     *string `json:"RoleArn"`
+	Precedence  *int    `json:"Precedence"`
+}
+
+// groupNameInput is GetGroupRequest and DeleteGroupRequest.
+type groupNameInput struct {
+	GroupName  string `json:"GroupName"`
+	UserPoolID string `json:"UserPoolId"`
+}
+
+type listGroupsInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	Limit      *int   `json:"Limit"`
+	NextToken  string `json:"NextToken"`
+}
+
+// adminGroupMemberInput is AdminAddUserToGroupRequest and
+// AdminRemoveUserFromGroupRequest.
+type adminGroupMemberInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	Username   string `json:"Username"`
+	GroupName  string `json:"GroupName"`
+}
+
+type adminListGroupsForUserInput struct {
+	Username   string `json:"Username"`
+	UserPoolID string `json:"UserPoolId"`
+	Limit      *int   `json:"Limit"`
+	NextToken  string `json:"NextToken"`
+}
+
+type listUsersInGroupInput struct {
+	UserPoolID string `json:"UserPoolId"`
+	GroupName  string `json:"GroupName"`
+	Limit      *int   `json:"Limit"`
+	NextToken  string `json:"NextToken"`
+}
+
+// groupShape is GroupType. Absent description, role and precedence are
+// omitted, as Cognito does.
+type groupShape struct {
+	GroupName        string       `json:"GroupName"`
+	UserPoolID       string       `json:"UserPoolId"`
+	Description      string       `json:"Description,omitempty"`
+	RoleArn          string       `json:"RoleArn,omitempty"`
+	Precedence       *int         `json:"Precedence,omitempty"`
+	LastModifiedDate epochSeconds `json:"LastModifiedDate"`
+	CreationDate     epochSeconds `json:"CreationDate"`
+}
+
+type groupOutput struct {
+	Group groupShape `json:"Group"`
+}
+
+// groupListOutput is ListGroupsResponse and AdminListGroupsForUserResponse.
+type groupListOutput struct {
+	Groups    []groupShape `json:"Groups"`
+	NextToken string       `json:"NextToken,omitempty"`
+}
+
+type listUsersInGroupOutput struct {
+	Users     []userShape `json:"Users"`
+	NextToken string      `json:"NextToken,omitempty"`
+}
+
 // Model constraints (cognito-idp 2016-04-18). Identifier patterns are
 // anchored; the model's `[\S]+` (not implicitly anchored in Smithy) means
 // "contains a non-space character".
@@ -289,6 +363,8 @@ var (
 	reAttrName     = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
 	reToken        = regexp.MustCompile(`^[A-Za-z0-9_=.-]+$`)
 	reNonSpace     = regexp.MustCompile(`\S`)
+	reGroupName    = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$`)
+	reArn          = regexp.MustCompile(`^arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?$`)
 
 	authFlows = []string{"USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH",
 		"ADMIN_NO_SRP_AUTH", "USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "USER_AUTH"}
@@ -384,6 +460,34 @@ func (c *shapeCheck) clientID(v string) {
 	if c.required("clientId", v) {
 		c.str("clientId", v, 1, 128, reClientID)
 	}
+}
+
+func (c *shapeCheck) groupName(v string) {
+	if c.required("groupName", v) {
+		c.str("groupName", v, 1, 128, reGroupName)
+	}
+}
+
+// groupMembers checks the optional members of CreateGroup / UpdateGroup
+// (DescriptionType, ArnType, PrecedenceType).
+func (c *shapeCheck) groupMembers(in groupInput) {
+	if in.Description != nil {
+		c.str("description", *in.Description, 0, 2048, nil)
+	}
+	if in.RoleArn != nil {
+		if *in.RoleArn == "" {
+			c.add("roleArn", "Member must have length greater than or equal to 20")
+		}
+		c.str("roleArn", *in.RoleArn, 20, 2048, reArn)
+	}
+	c.intRange("precedence", in.Precedence, 0, userpool.MaxPrecedence)
+}
+
+// page checks a listing's Limit (QueryLimitType, 0–60) and NextToken
+// (PaginationKey).
+func (c *shapeCheck) page(limit *int, nextToken string) {
+	c.intRange("limit", limit, 0, 60)
+	c.str("nextToken", nextToken, 1, 131072, reNonSpace)
 }
 
 func (c *shapeCheck) username(v string) {
@@ -497,6 +601,34 @@ func tokensShape(t userpool.Tokens) *authenticationResultShape {
 	}
 }
 
+func groupTypeShape(g userpool.Group) groupShape {
+	return groupShape{
+		GroupName:        g.Name,
+		UserPoolID:       g.PoolID,
+		Description:      g.Description,
+		RoleArn:          g.RoleARN,
+		Precedence:       g.Precedence,
+		LastModifiedDate: epochSeconds(g.UpdatedAt),
+		CreationDate:     epochSeconds(g.CreatedAt),
+	}
+}
+
+func groupListShape(groups []userpool.Group, next string) groupListOutput {
+	out := groupListOutput{Groups: make([]groupShape, len(groups)), NextToken: next}
+	for i, g := range groups {
+		out.Groups[i] = groupTypeShape(g)
+	}
+	return out
+}
+
+// intOrZero is the value of an optional integer member, 0 when absent.
+func intOrZero(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 func missingAuthParameter(name string) error {
 	return fault.New(fault.InvalidParameter, "Missing required parameter %s", name)
 }
@@ -510,6 +642,13 @@ func (s *Server) userPoolOperations() map[string]op {
 	if up == nil {
 		return map[string]op{}
 	}
+	ops := s.userPoolCoreOperations(up)
+	maps.Copy(ops, groupOperations(up))
+	return ops
+}
+
+// userPoolCoreOperations are the pool, client, user and sign-in operations.
+func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 	return map[string]op{
 		"CreateUserPool": opFunc(true, func(ctx context.Context, in createUserPoolInput) (any, error) {
 			var c shapeCheck
@@ -645,21 +784,15 @@ func (s *Server) userPoolOperations() map[string]op {
 			if err := c.err(); err != nil {
 				return nil, err
 			}
-			deref := func(p *int) int {
-				if p == nil {
-					return 0
-				}
-				return *p
-			}
 			cl, secret, err := up.CreateClient(ctx, userpool.CreateClientInput{
 				PoolID:                     in.UserPoolID,
 				Name:                       in.ClientName,
 				GenerateSecret:             in.GenerateSecret,
 				Secret:                     in.ClientSecret,
 				ExplicitAuthFlows:          in.ExplicitAuthFlows,
-				AccessTokenValidity:        deref(in.AccessTokenValidity),
-				IDTokenValidity:            deref(in.IDTokenValidity),
-				RefreshTokenValidity:       deref(in.RefreshTokenValidity),
+				AccessTokenValidity:        intOrZero(in.AccessTokenValidity),
+				IDTokenValidity:            intOrZero(in.IDTokenValidity),
+				RefreshTokenValidity:       intOrZero(in.RefreshTokenValidity),
 				AccessTokenUnit:            units.AccessToken,
 				IDTokenUnit:                units.IDToken,
 				RefreshTokenUnit:           units.RefreshToken,
@@ -834,6 +967,144 @@ func (s *Server) userPoolOperations() map[string]op {
 				return nil, err
 			}
 			return getUserOutput{Username: u.Username, UserAttributes: attributeShapes(u)}, nil
+		}),
+	}
+}
+
+// groupOperations are the user pool group operations (reference §1.5,
+// "Groups"). All are IAM operations: they need the admin signature.
+func groupOperations(up *userpool.Service) map[string]op {
+	return map[string]op{
+		"CreateGroup": opFunc(true, func(ctx context.Context, in groupInput) (any, error) {
+			var c shapeCheck
+			c.groupName(in.GroupName)
+			c.userPoolID(in.UserPoolID)
+			c.groupMembers(in)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			cin := userpool.CreateGroupInput{PoolID: in.UserPoolID, Name: in.GroupName, Precedence: in.Precedence}
+			if in.Description != nil {
+				cin.Description = *in.Description
+			}
+			if in.RoleArn != nil {
+				cin.RoleARN = *in.RoleArn
+			}
+			g, err := up.CreateGroup(ctx, cin)
+			if err != nil {
+				return nil, err
+			}
+			return groupOutput{Group: groupTypeShape(g)}, nil
+		}),
+
+		"GetGroup": opFunc(true, func(ctx context.Context, in groupNameInput) (any, error) {
+			var c shapeCheck
+			c.groupName(in.GroupName)
+			c.userPoolID(in.UserPoolID)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			g, err := up.GetGroup(ctx, in.UserPoolID, in.GroupName)
+			if err != nil {
+				return nil, err
+			}
+			return groupOutput{Group: groupTypeShape(g)}, nil
+		}),
+
+		"UpdateGroup": opFunc(true, func(ctx context.Context, in groupInput) (any, error) {
+			var c shapeCheck
+			c.groupName(in.GroupName)
+			c.userPoolID(in.UserPoolID)
+			c.groupMembers(in)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			g, err := up.UpdateGroup(ctx, userpool.UpdateGroupInput{PoolID: in.UserPoolID, Name: in.GroupName,
+				Description: in.Description, RoleARN: in.RoleArn, Precedence: in.Precedence})
+			if err != nil {
+				return nil, err
+			}
+			return groupOutput{Group: groupTypeShape(g)}, nil
+		}),
+
+		"DeleteGroup": opFunc(true, func(ctx context.Context, in groupNameInput) (any, error) {
+			var c shapeCheck
+			c.groupName(in.GroupName)
+			c.userPoolID(in.UserPoolID)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			return nil, up.DeleteGroup(ctx, in.UserPoolID, in.GroupName)
+		}),
+
+		"ListGroups": opFunc(true, func(ctx context.Context, in listGroupsInput) (any, error) {
+			var c shapeCheck
+			c.userPoolID(in.UserPoolID)
+			c.page(in.Limit, in.NextToken)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			groups, next, err := up.ListGroups(ctx, in.UserPoolID, in.NextToken, intOrZero(in.Limit))
+			if err != nil {
+				return nil, err
+			}
+			return groupListShape(groups, next), nil
+		}),
+
+		"AdminAddUserToGroup": opFunc(true, func(ctx context.Context, in adminGroupMemberInput) (any, error) {
+			var c shapeCheck
+			c.userPoolID(in.UserPoolID)
+			c.username(in.Username)
+			c.groupName(in.GroupName)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			return nil, up.AddUserToGroup(ctx, in.UserPoolID, in.GroupName, in.Username)
+		}),
+
+		"AdminRemoveUserFromGroup": opFunc(true, func(ctx context.Context, in adminGroupMemberInput) (any, error) {
+			var c shapeCheck
+			c.userPoolID(in.UserPoolID)
+			c.username(in.Username)
+			c.groupName(in.GroupName)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			return nil, up.RemoveUserFromGroup(ctx, in.UserPoolID, in.GroupName, in.Username)
+		}),
+
+		"AdminListGroupsForUser": opFunc(true, func(ctx context.Context, in adminListGroupsForUserInput) (any, error) {
+			var c shapeCheck
+			c.username(in.Username)
+			c.userPoolID(in.UserPoolID)
+			c.page(in.Limit, in.NextToken)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			groups, next, err := up.ListGroupsForUser(ctx, in.UserPoolID, in.Username, in.NextToken, intOrZero(in.Limit))
+			if err != nil {
+				return nil, err
+			}
+			return groupListShape(groups, next), nil
+		}),
+
+		"ListUsersInGroup": opFunc(true, func(ctx context.Context, in listUsersInGroupInput) (any, error) {
+			var c shapeCheck
+			c.userPoolID(in.UserPoolID)
+			c.groupName(in.GroupName)
+			c.page(in.Limit, in.NextToken)
+			if err := c.err(); err != nil {
+				return nil, err
+			}
+			users, next, err := up.ListUsersInGroup(ctx, in.UserPoolID, in.GroupName, in.NextToken, intOrZero(in.Limit))
+			if err != nil {
+				return nil, err
+			}
+			out := listUsersInGroupOutput{Users: make([]userShape, len(users)), NextToken: next}
+			for i, u := range users {
+				out.Users[i] = userTypeShape(u)
+			}
+			return out, nil
 		}),
 	}
 }

@@ -123,3 +123,12 @@ func (r *resolver) Resolve(_ context.Context, pool broker.Pool, key string) (pro
 	}
 	return nil, fault.New(fault.NotAuthorized, "Token is not from a supported provider of this identity pool.")
 }
+
+// Canonical maps the cognito-idp alias of an embedded user pool's Logins
+// key to the canonical key; other keys are returned unchanged.
+func (r *resolver) Canonical(key string) string {
+	if poolID, ok := r.up.PoolID(key); ok {
+		return r.up.LoginsKey(poolID)
+	}
+	return key
+}

@@ -131,11 +131,13 @@ func (a *App) SeedDev(ctx context.Context, prev DevInfo) (DevInfo, bool, error) 
 }
 
 // ensureRole creates the named role, or reuses it if it already exists
-// (a previous dev run whose pools were deleted).
+// (a previous dev run whose pools were deleted), trusting the new pool.
 func (a *App) ensureRole(ctx context.Context, name, trust string) (string, error) {
 	r, err := a.Broker.CreateRole(ctx, broker.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trust})
 	if fault.Is(err, fault.EntityAlreadyExists) {
-		r, err = a.Broker.Role(ctx, name)
+		if err = a.Broker.UpdateTrustPolicy(ctx, name, trust); err == nil {
+			r, err = a.Broker.Role(ctx, name)
+		}
 	}
 	if err != nil {
 		return "", fmt.Errorf("seed role %s: %w", name, err)

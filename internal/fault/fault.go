@@ -38,6 +38,8 @@ const (
 	EntityAlreadyExists        Code = "EntityAlreadyExists"
 	MalformedPolicyDocument    Code = "MalformedPolicyDocument"
 	DeleteConflict             Code = "DeleteConflict"
+	IAMLimitExceeded           Code = "LimitExceeded" // IAM's; HTTP 409
+	InvalidInput               Code = "InvalidInput"
 	ValidationError            Code = "ValidationError"
 	AccessDenied               Code = "AccessDenied"
 	InvalidClientTokenID       Code = "InvalidClientTokenId"

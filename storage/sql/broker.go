@@ -16,7 +16,7 @@ type identityPoolStore struct{ db *DB }
 
 const identityPoolCols = `id, name, allow_unauthenticated, allow_classic_flow, supported_login_providers,
 	developer_provider_name, openid_connect_provider_arns, cognito_providers, saml_provider_arns,
-	tags, roles, role_mappings, created_at, updated_at`
+	tags, roles, role_mappings, guest_policy, created_at, updated_at`
 
 func scanIdentityPool(scan func(...any) error) (broker.Pool, error) {
 	var p broker.Pool
@@ -24,7 +24,7 @@ func scanIdentityPool(scan func(...any) error) (broker.Pool, error) {
 		jsonCol{&p.SupportedLoginProviders}, &p.DeveloperProviderName,
 		jsonCol{&p.OpenIDConnectProviderARNs}, jsonCol{&p.CognitoProviders},
 		jsonCol{&p.SAMLProviderARNs}, jsonCol{&p.Tags}, jsonCol{&p.Roles},
-		rawCol{&p.RoleMappings}, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+		jsonCol{&p.RoleMappings}, &p.GuestPolicy, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
 	return p, err
 }
 
@@ -34,12 +34,11 @@ func identityPoolArgs(e *encoder, p broker.Pool) []any {
 		e.json(p.SupportedLoginProviders), p.DeveloperProviderName,
 		e.json(p.OpenIDConnectProviderARNs), e.json(p.CognitoProviders),
 		e.json(p.SAMLProviderARNs), e.json(p.Tags), e.json(p.Roles),
-		rawJSON(p.RoleMappings), e.time(p.CreatedAt), e.time(p.UpdatedAt)}
+		e.json(p.RoleMappings), p.GuestPolicy, e.time(p.CreatedAt), e.time(p.UpdatedAt)}
 }
 
 // CreatePool stores p; storage.ErrAlreadyExists if p.ID is taken. Maps and
-// lists are stored as JSON (nil reads back as nil); RoleMappings is stored
-// byte for byte as given (empty reads back as nil).
+// lists are stored as JSON (nil reads back as nil).
 func (s *identityPoolStore) CreatePool(ctx context.Context, p broker.Pool) error {
 	var e encoder
 	args := identityPoolArgs(&e, p)
@@ -47,7 +46,7 @@ func (s *identityPoolStore) CreatePool(ctx context.Context, p broker.Pool) error
 		return s.db.wrap("create identity pool", e.err)
 	}
 	_, err := s.db.exec(ctx, `INSERT INTO identity_pools (`+identityPoolCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...)
 	return s.db.wrap("create identity pool", err)
 }
 
@@ -71,7 +70,7 @@ func (s *identityPoolStore) UpdatePool(ctx context.Context, p broker.Pool) error
 	err := s.db.execOne(ctx, `UPDATE identity_pools SET name = $2, allow_unauthenticated = $3,
 		allow_classic_flow = $4, supported_login_providers = $5, developer_provider_name = $6,
 		openid_connect_provider_arns = $7, cognito_providers = $8, saml_provider_arns = $9,
-		tags = $10, roles = $11, role_mappings = $12, created_at = $13, updated_at = $14
+		tags = $10, roles = $11, role_mappings = $12, guest_policy = $13, created_at = $14, updated_at = $15
 		WHERE id = $1`, args...)
 	return s.db.wrap("update identity pool", err)
 }

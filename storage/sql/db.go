@@ -263,14 +263,6 @@ func blob(b []byte) any {
 	return b
 }
 
-// rawJSON encodes raw JSON exactly as given (as TEXT), or NULL when empty.
-func rawJSON(b json.RawMessage) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return string(b)
-}
-
 // timeCol scans a nullable Unix-nanosecond column into a UTC time.
 type timeCol struct{ t *time.Time }
 
@@ -300,22 +292,4 @@ func (c jsonCol) Scan(src any) error {
 	default:
 		return fmt.Errorf("json column holds %T", src)
 	}
-}
-
-// rawCol scans a nullable TEXT column into a json.RawMessage, keeping the
-// bytes exactly; NULL becomes nil.
-type rawCol struct{ b *json.RawMessage }
-
-func (c rawCol) Scan(src any) error {
-	switch s := src.(type) {
-	case nil:
-		*c.b = nil
-	case string:
-		*c.b = json.RawMessage(s)
-	case []byte:
-		*c.b = append(json.RawMessage(nil), s...)
-	default:
-		return fmt.Errorf("raw json column holds %T", src)
-	}
-	return nil
 }

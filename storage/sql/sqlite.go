@@ -241,4 +241,74 @@ var sqliteMigrations = []migration{
 			policies             TEXT NOT NULL
 		) STRICT`,
 	}},
+
+	// 2: the IAM subset (issue 3). Inline policies move out of roles.policies
+	// (left unused) into role_policies, one row per policy, so PutRolePolicy
+	// and DeleteRolePolicy are single-row writes.
+	{stmts: []string{
+		`ALTER TABLE roles ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'`,
+		`CREATE TABLE role_policies (
+			role_name   TEXT NOT NULL COLLATE NOCASE REFERENCES roles (name) ON DELETE CASCADE,
+			policy_name TEXT NOT NULL,
+			document    TEXT NOT NULL,
+			PRIMARY KEY (role_name, policy_name)
+		) WITHOUT ROWID, STRICT`,
+		// Managed policy names are unique in the account regardless of case.
+		`CREATE TABLE managed_policies (
+			arn         TEXT NOT NULL PRIMARY KEY,
+			name        TEXT NOT NULL COLLATE NOCASE UNIQUE,
+			policy_id   TEXT NOT NULL,
+			path        TEXT NOT NULL,
+			description TEXT NOT NULL,
+			document    TEXT NOT NULL,
+			tags        TEXT NOT NULL,
+			created_at  INTEGER,
+			updated_at  INTEGER
+		) STRICT`,
+		// No foreign key to managed_policies: DeletePolicy is refused while a
+		// policy is attached (DeleteConflict), which the store checks in the
+		// same transaction.
+		`CREATE TABLE role_policy_attachments (
+			role_name  TEXT NOT NULL COLLATE NOCASE REFERENCES roles (name) ON DELETE CASCADE,
+			policy_arn TEXT NOT NULL,
+			PRIMARY KEY (role_name, policy_arn)
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX role_policy_attachments_policy ON role_policy_attachments (policy_arn)`,
+	}},
+
+	// 3: user pool groups (issue 3).
+	{stmts: []string{
+		`CREATE TABLE user_groups (
+			pool_id     TEXT NOT NULL REFERENCES user_pools (id) ON DELETE CASCADE,
+			name        TEXT NOT NULL,
+			description TEXT NOT NULL,
+			role_arn    TEXT NOT NULL,
+			precedence  INTEGER,
+			created_at  INTEGER,
+			updated_at  INTEGER,
+			PRIMARY KEY (pool_id, name)
+		) WITHOUT ROWID, STRICT`,
+		`CREATE TABLE user_group_members (
+			pool_id    TEXT NOT NULL,
+			group_name TEXT NOT NULL,
+			username   TEXT NOT NULL,
+			PRIMARY KEY (pool_id, group_name, username),
+			FOREIGN KEY (pool_id, group_name) REFERENCES user_groups (pool_id, name) ON DELETE CASCADE,
+			FOREIGN KEY (pool_id, username) REFERENCES users (pool_id, username) ON DELETE CASCADE
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX user_group_members_user ON user_group_members (pool_id, username, group_name)`,
+	}},
+
+	// 4: principal tag maps and the guest session (scope-down) policy per
+	// identity pool (issue 3).
+	{stmts: []string{
+		`CREATE TABLE principal_tag_maps (
+			pool_id      TEXT NOT NULL REFERENCES identity_pools (id) ON DELETE CASCADE,
+			provider     TEXT NOT NULL,
+			use_defaults INTEGER NOT NULL,
+			tags         TEXT NOT NULL,
+			PRIMARY KEY (pool_id, provider)
+		) WITHOUT ROWID, STRICT`,
+		`ALTER TABLE identity_pools ADD COLUMN guest_policy TEXT NOT NULL DEFAULT ''`,
+	}},
 }

@@ -125,12 +125,18 @@ func (s *userPoolStore) GetClientByID(ctx context.Context, clientID string) (use
 const userCols = `pool_id, username, sub, attributes, status, enabled, password_hash, password_set_at,
 	confirmation_code_hash, confirmation_expires, created_at, updated_at`
 
-func (s *userPoolStore) getUser(ctx context.Context, query string, args ...any) (userpool.User, error) {
+// scanUser scans a row of userCols (one scan function for single-row reads
+// and for row iteration).
+func scanUser(scan func(...any) error) (userpool.User, error) {
 	var u userpool.User
-	err := s.db.queryRow(ctx, query, args, &u.PoolID, &u.Username, &u.Sub, jsonCol{&u.Attributes},
+	err := scan(&u.PoolID, &u.Username, &u.Sub, jsonCol{&u.Attributes},
 		&u.Status, &u.Enabled, &u.PasswordHash, timeCol{&u.PasswordSetAt}, &u.ConfirmationCodeHash,
 		timeCol{&u.ConfirmationExpires}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
 	return u, err
+}
+
+func (s *userPoolStore) getUser(ctx context.Context, query string, args ...any) (userpool.User, error) {
+	return scanUser(func(dest ...any) error { return s.db.queryRow(ctx, query, args, dest...) })
 }
 
 // userArgs encodes u in userCols order.

@@ -1,13 +1,13 @@
 package storagetest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/storage"
 )
 
@@ -44,9 +44,6 @@ var identityPoolTests = []subtest{
 		got, err := s.IdentityPools.GetPool(ctx, testPool)
 		mustNil(t, err, "GetPool")
 		mustTimesEqual(t, "identity pool", got.CreatedAt, want.CreatedAt, got.UpdatedAt, want.UpdatedAt)
-		if !bytes.Equal(got.RoleMappings, want.RoleMappings) {
-			t.Fatalf("RoleMappings not stored byte for byte:\n got  %s\n want %s", got.RoleMappings, want.RoleMappings)
-		}
 		mustEqual(t, got, utcIdentityPool(want), "GetPool")
 	}},
 	{"IdentityPools/NilFieldsRoundTrip", func(ctx context.Context, t *testing.T, s Stores) {
@@ -90,7 +87,8 @@ var identityPoolTests = []subtest{
 		p.CognitoProviders = append(p.CognitoProviders, broker.CognitoProvider{ProviderName: "x/y", ClientID: "c"})
 		p.Tags = nil
 		p.Roles = map[string]string{"authenticated": "arn:aws:iam::000000000000:role/new"}
-		p.RoleMappings = []byte(`{}`)
+		p.RoleMappings = map[string]policy.RoleMapping{}
+		p.GuestPolicy = ""
 		p.UpdatedAt = at(1000 * time.Hour)
 		mustNil(t, s.IdentityPools.UpdatePool(ctx, p), "UpdatePool")
 		got, err := s.IdentityPools.GetPool(ctx, testPool)
@@ -105,7 +103,7 @@ var identityPoolTests = []subtest{
 		got, err = s.IdentityPools.GetPool(ctx, testPool)
 		mustNil(t, err, "GetPool")
 		if got.RoleMappings != nil {
-			t.Fatalf("RoleMappings = %q after clearing, want nil", got.RoleMappings)
+			t.Fatalf("RoleMappings = %v after clearing, want nil", got.RoleMappings)
 		}
 
 		mustIs(t, s.IdentityPools.UpdatePool(ctx, identityPoolFixture("us-east-1:nope")), storage.ErrNotFound, "UpdatePool missing")
@@ -316,5 +314,35 @@ var identityPoolTests = []subtest{
 				t.Fatalf("zero time came back as %s", got.CreatedAt)
 			}
 		}
+	}},
+}
+
+var principalTagTests = []subtest{
+	{"IdentityPools/PrincipalTagMaps", func(ctx context.Context, t *testing.T, s Stores) {
+		createIdentityPools(ctx, t, s, testPool, otherPool)
+		const provider = "localhost:8080/us-east-1_Ab12Cd34E"
+		_, err := s.IdentityPools.GetPrincipalTagMap(ctx, testPool, provider)
+		mustIs(t, err, storage.ErrNotFound, "GetPrincipalTagMap before any put")
+
+		want := broker.PrincipalTagMap{PoolID: testPool, Provider: provider, Tags: map[string]string{"dept": "custom:dept", "client": "aud"}}
+		mustNil(t, s.IdentityPools.PutPrincipalTagMap(ctx, want), "PutPrincipalTagMap")
+		got, err := s.IdentityPools.GetPrincipalTagMap(ctx, testPool, provider)
+		mustNil(t, err, "GetPrincipalTagMap")
+		mustEqual(t, got, want, "principal tag map")
+
+		want.UseDefaults, want.Tags = true, nil
+		mustNil(t, s.IdentityPools.PutPrincipalTagMap(ctx, want), "PutPrincipalTagMap replace")
+		got, err = s.IdentityPools.GetPrincipalTagMap(ctx, testPool, provider)
+		mustNil(t, err, "GetPrincipalTagMap after replace")
+		mustEqual(t, got, want, "replaced principal tag map")
+
+		_, err = s.IdentityPools.GetPrincipalTagMap(ctx, otherPool, provider)
+		mustIs(t, err, storage.ErrNotFound, "other pool's map")
+		err = s.IdentityPools.PutPrincipalTagMap(ctx, broker.PrincipalTagMap{PoolID: "us-east-1:nope", Provider: provider})
+		mustIs(t, err, storage.ErrNotFound, "PutPrincipalTagMap for a missing pool")
+
+		mustNil(t, s.IdentityPools.DeletePool(ctx, testPool), "DeletePool")
+		_, err = s.IdentityPools.GetPrincipalTagMap(ctx, testPool, provider)
+		mustIs(t, err, storage.ErrNotFound, "map of a deleted pool")
 	}},
 }

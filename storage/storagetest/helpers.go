@@ -203,12 +203,18 @@ func identityPoolFixture(id string) broker.Pool {
 			"authenticated":   "arn:aws:iam::000000000000:role/auth",
 			"unauthenticated": "arn:aws:iam::000000000000:role/guest",
 		},
-		// Deliberately not in canonical JSON form (spacing, key order): it
-		// must come back byte for byte.
-		RoleMappings: []byte(`{"localhost:8080/us-east-1_Ab12Cd34E":{ "Type":"Rules","AmbiguousRoleResolution":"Deny",` +
-			`"RulesConfiguration":{"Rules":[{"Claim":"custom:dept","MatchType":"Equals","Value":"eng","RoleARN":"arn:aws:iam::000000000000:role/eng"}]}}}`),
-		CreatedAt: at(10 * time.Hour),
-		UpdatedAt: at(11 * time.Hour),
+		RoleMappings: map[string]policy.RoleMapping{
+			"localhost:8080/us-east-1_Ab12Cd34E:abcdefghijklmnopqrstuvwxyz": {
+				Type: policy.MappingRules, AmbiguousRoleResolution: policy.ResolveDeny,
+				RulesConfiguration: &policy.RulesConfiguration{Rules: []policy.MappingRule{
+					{Claim: "custom:dept", MatchType: policy.MatchEquals, Value: "eng", RoleARN: "arn:aws:iam::000000000000:role/eng"},
+				}},
+			},
+			"localhost:8080/us-east-1_Zz99Yy88X:abcdefghijklmnopqrstuvwxyz": {Type: policy.MappingToken, AmbiguousRoleResolution: policy.ResolveAuthenticatedRole},
+		},
+		GuestPolicy: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`,
+		CreatedAt:   at(10 * time.Hour),
+		UpdatedAt:   at(11 * time.Hour),
 	}
 }
 
@@ -222,6 +228,5 @@ func roleFixture(name string) policy.Role {
 		TrustPolicy:        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`,
 		MaxSessionDuration: 7200,
 		CreatedAt:          at(12 * time.Hour),
-		Policies:           map[string]string{"s3": `{"Version":"2012-10-17","Statement":[]}`},
 	}
 }

@@ -64,8 +64,11 @@ func RunTests(t *testing.T, newDB func(t *testing.T) Stores) {
 	var tests []subtest
 	tests = append(tests, keyTests...)
 	tests = append(tests, userPoolTests...)
+	tests = append(tests, groupTests...)
 	tests = append(tests, identityPoolTests...)
+	tests = append(tests, principalTagTests...)
 	tests = append(tests, roleTests...)
+	tests = append(tests, rolePolicyTests...)
 	runAll(t, newDB, tests)
 }
 
