@@ -317,6 +317,22 @@ func TestIAMInlinePolicies(t *testing.T) {
 
 	_, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("bad"), PolicyDocument: aws.String(badJSON)})
 	mustAPIError[*types.MalformedPolicyDocumentException](t, err, "PutRolePolicy with bad JSON")
+	// Documents that are JSON but not valid policies are refused with the parser's reason.
+	for doc, reason := range map[string]string{
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject"}}`:                                                                       "Policy statement must contain resources.",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Permit","Action":"s3:GetObject","Resource":"*"}}`:                                                       "Invalid effect: Permit",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}`:                                                           "Actions/Conditions must be prefaced by a vendor",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"bucket/*"}}`:                                                 "must be in ARN format",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`:                                        "should not specify a principal",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualz":{"aws:SourceIp":"x"}}}}`:      "Invalid Condition type",
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"not-an-ip"}}}}`: "Invalid value",
+	} {
+		_, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("bad"), PolicyDocument: aws.String(doc)})
+		mustMessage(t, mustAPIError[*types.MalformedPolicyDocumentException](t, err, "PutRolePolicy "+doc), reason)
+	}
+	_, err = c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("app"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRoleWithWebIdentity"}}`)})
+	mustMessage(t, mustAPIError[*types.MalformedPolicyDocumentException](t, err, "trust policy without Principal"), "Missing required field Principal")
 	_, err = c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("nobody"), PolicyName: aws.String("p"), PolicyDocument: aws.String(readDoc)})
 	mustMessage(t, mustAPIError[*types.NoSuchEntityException](t, err, "PutRolePolicy missing role"), "The role with name nobody cannot be found.")
 	_, err = c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("none")})

@@ -350,6 +350,20 @@ func TestPrincipalTags(t *testing.T) {
 		t.Fatalf("principal tags = %v; want user=alice, email=alice@example.com and no tag for an absent claim", sess.PrincipalTags)
 	}
 
+	// The tags are condition keys and policy variables for the role's policies.
+	if _, err := e.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("tag-session"), PolicyName: aws.String("by-tag"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"OwnFolder","Effect":"Allow","Action":"s3:GetObject",` +
+			`"Resource":"arn:aws:s3:::b/${aws:PrincipalTag/user}/*","Condition":{"StringLike":{"aws:PrincipalTag/email":"*@example.com"}}}]}`)}); err != nil {
+		t.Fatalf("PutRolePolicy: %v", err)
+	}
+	aliceLogins := map[string]string{f.loginsKey: aws.ToString(e.signIn(ctx, f, "alice").IdToken)}
+	if s := e.simulate(map[string]any{"IdentityPoolId": pool, "Logins": aliceLogins, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/alice/x"}); !s.Decision.Allowed || s.Decision.Sid != "OwnFolder" {
+		t.Fatalf("alice reading b/alice/x: %+v; want allowed by OwnFolder", s.Decision)
+	}
+	if s := e.simulate(map[string]any{"IdentityPoolId": pool, "Logins": aliceLogins, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/bob/x"}); s.Decision.Allowed {
+		t.Fatalf("alice reading b/bob/x: %+v; want denied", s.Decision)
+	}
+
 	def, err := e.ci.SetPrincipalTagAttributeMap(ctx, &ci.SetPrincipalTagAttributeMapInput{
 		IdentityPoolId: aws.String(pool), IdentityProviderName: aws.String(f.loginsKey), UseDefaults: aws.Bool(true)})
 	if err != nil || !aws.ToBool(def.UseDefaults) || def.PrincipalTags["username"] != "sub" || def.PrincipalTags["client"] != "aud" {
