@@ -2,56 +2,26 @@ package broker
 
 import (
 	"context"
-	"strconv"
-	"time"
 
+	"github.com/cognate-dev/cognate/broker/authz"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/policy"
 )
 
-// SessionContext returns the condition keys a session brings to the request
-// context (Cognito Developer Guide, "IAM roles"; IAM User Guide, "AWS global
-// condition context keys"): cognito-identity.amazonaws.com:aud (pool ID),
-// :sub (identity ID, when known) and :amr; aws:FederatedProvider;
-// aws:PrincipalTag/<key> for each principal tag; aws:PrincipalArn (the role
-// ARN), aws:PrincipalType "AssumedRole" and aws:TokenIssueTime.
-func SessionContext(sess Session) policy.Context {
-	c := make(policy.Context, 8+len(sess.PrincipalTags))
-	c.Set(policy.KeyAud, sess.PoolID)
-	if sess.IdentityID != "" {
-		c.Set(policy.KeySub, sess.IdentityID)
-	}
-	c.Set(policy.KeyAmr, sess.AMR...)
-	c.Set(policy.KeyFederatedProvider, policy.CognitoPrincipal.ID)
-	c.Set(policy.KeyPrincipalArn, sess.RoleARN)
-	c.Set(policy.KeyPrincipalType, "AssumedRole")
-	if sess.IssuedAt != 0 {
-		c.Set("aws:TokenIssueTime", time.Unix(sess.IssuedAt, 0).UTC().Format(time.RFC3339))
-	}
-	for k, v := range sess.PrincipalTags {
-		c.Set(policy.KeyPrincipalTag+k, v)
-	}
-	return c
-}
-
-// requestContext merges the session's keys, the caller's request keys
-// (which cannot override the session's) and, when absent, aws:CurrentTime
-// and aws:EpochTime from the service clock.
+// requestContext is the context Authorize evaluates in: the session's
+// keys, aws:CurrentTime and aws:EpochTime from the service clock, and the
+// caller's request keys (which cannot override those); aws:SecureTransport
+// and aws:SourceIp come from request when given.
 func (s *Service) requestContext(sess Session, request policy.Context) policy.Context {
-	c := SessionContext(sess)
-	for k, v := range request {
-		if _, set := c[k]; !set {
-			c[k] = v
-		}
+	ip := ""
+	if v, ok := request.Get(policy.KeySourceIP); ok && len(v) == 1 {
+		ip = v[0]
 	}
-	now := s.now().UTC()
-	if _, ok := c.Get(policy.KeyCurrentTime); !ok {
-		c.Set(policy.KeyCurrentTime, now.Format(time.RFC3339))
+	secure := false
+	if v, ok := request.Get(policy.KeySecureTransport); ok && len(v) == 1 {
+		secure = v[0] == "true"
 	}
-	if _, ok := c.Get(policy.KeyEpochTime); !ok {
-		c.Set(policy.KeyEpochTime, strconv.FormatInt(now.Unix(), 10))
-	}
-	return c
+	return authz.RequestContext(&sess, s.now(), ip, secure, request)
 }
 
 // Authorization is the outcome of Authorize.

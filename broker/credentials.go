@@ -6,19 +6,15 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cognate-dev/cognate/broker/authz"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
-	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/storage"
 )
 
-// SessionName is the role session name Cognito uses for enhanced-flow
-// credentials (visible in the assumed-role ARN).
-const SessionName = "CognitoIdentityCredentials"
-
-// sessionAAD binds sealed session tokens to their purpose and format version.
-var sessionAAD = []byte("cognate/session-token/v1")
+// SessionName is the role session name of enhanced-flow credentials.
+const SessionName = authz.SessionName
 
 // Credentials are short-lived credentials for a role session
 // (cognito-identity Credentials shape).
@@ -29,52 +25,19 @@ type Credentials struct {
 	Expiration   time.Time // UTC, whole seconds
 }
 
-// Session is what a session token carries, sealed with the key ring's AEAD
-// key (DESIGN.md §5): everything a resource server needs to verify a request
-// signed with the credentials, without a database read.
-type Session struct {
-	AccessKeyID   string            `json:"k"`
-	SecretKey     string            `json:"s"`
-	IdentityID    string            `json:"i"`
-	PoolID        string            `json:"p"`
-	RoleARN       string            `json:"r"`
-	SessionName   string            `json:"n"`
-	AMR           []string          `json:"a"`
-	PrincipalTags map[string]string `json:"t,omitempty"`
-	SessionPolicy string            `json:"sp,omitempty"`
-	IssuedAt      int64             `json:"iat"` // Unix seconds
-	ExpiresAt     int64             `json:"exp"` // Unix seconds
-}
+// Session is what a session token carries (authz.Session).
+type Session = authz.Session
 
-// AssumedRoleARN returns "arn:aws:sts::<account>:assumed-role/<role name>/<session name>".
-func (s Session) AssumedRoleARN() string {
-	account, name := policy.SplitRoleARN(s.RoleARN)
-	return "arn:aws:sts::" + account + ":assumed-role/" + name + "/" + s.SessionName
-}
+// Errors of OpenSessionToken.
+var (
+	ErrInvalidSessionToken = authz.ErrInvalidSessionToken
+	ErrExpiredSessionToken = authz.ErrExpiredSessionToken
+)
 
-// ErrInvalidSessionToken is returned by OpenSessionToken for a token that does
-// not open (tampered, foreign, unknown key) or does not decode.
-var ErrInvalidSessionToken = errors.New("broker: invalid session token")
-
-// ErrExpiredSessionToken is returned by OpenSessionToken for an expired token.
-var ErrExpiredSessionToken = errors.New("broker: expired session token")
-
-// OpenSessionToken opens and checks a session token: it must have been sealed
-// by ring and not be expired at now. This is the verifier resource servers use,
-// and the one minting runs on every fresh token before returning it.
+// OpenSessionToken opens and checks a session token sealed by ring
+// (authz.OpenSessionToken).
 func OpenSessionToken(ring *keyring.Ring, token string, now time.Time) (Session, error) {
-	plain, err := ring.Open(token, sessionAAD)
-	if err != nil {
-		return Session{}, ErrInvalidSessionToken
-	}
-	var s Session
-	if err := json.Unmarshal(plain, &s); err != nil || s.AccessKeyID == "" || s.SecretKey == "" {
-		return Session{}, ErrInvalidSessionToken
-	}
-	if now.Unix() >= s.ExpiresAt {
-		return Session{}, ErrExpiredSessionToken
-	}
-	return s, nil
+	return authz.OpenSessionToken(ring, token, now)
 }
 
 // IssueCredentials is Cognito Identity's GetCredentialsForIdentity (enhanced
@@ -158,7 +121,7 @@ func (s *Service) mint(sess Session) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fault.Internalf(err, "encode session")
 	}
-	token := s.ring.Seal(plain, sessionAAD)
+	token := s.ring.Seal(plain, authz.SessionAAD)
 	// Self-verify with the verifier resource servers use (spire's
 	// build-sign-self-validate): never hand out a token that will not open.
 	back, err := OpenSessionToken(s.ring, token, now)

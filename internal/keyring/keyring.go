@@ -74,8 +74,10 @@ type Ring struct {
 
 	sealKid  string
 	sealAEAD cipher.AEAD
-	// aeads holds every loaded sealing key, by kid.
-	aeads map[string]cipher.AEAD
+	// Opener holds every loaded sealing key, by kid.
+	Opener
+	// sealRaw holds the raw sealing keys, by kid, for SealingKeys.
+	sealRaw map[string][]byte
 
 	jwks []byte
 }
@@ -87,6 +89,7 @@ type signingKey struct {
 
 type sealingKey struct {
 	meta StoredKey
+	raw  []byte
 	aead cipher.AEAD
 }
 
@@ -213,7 +216,7 @@ func decryptAll(master cipher.AEAD, stored []StoredKey) ([]signingKey, []sealing
 			if err != nil {
 				return nil, nil, fmt.Errorf("keyring: sealing key %s: %w", sk.ID, err)
 			}
-			sealers = append(sealers, sealingKey{meta: sk, aead: aead})
+			sealers = append(sealers, sealingKey{meta: sk, raw: raw, aead: aead})
 		}
 	}
 	return signers, sealers, nil
@@ -247,13 +250,15 @@ func newRing(signers []signingKey, curSign int, sealers []sealingKey, curSeal in
 		publics:  make(map[string]*rsa.PublicKey, len(signers)),
 		sealKid:  sealers[curSeal].meta.ID,
 		sealAEAD: sealers[curSeal].aead,
-		aeads:    make(map[string]cipher.AEAD, len(sealers)),
+		Opener:   Opener{aeads: make(map[string]cipher.AEAD, len(sealers))},
+		sealRaw:  make(map[string][]byte, len(sealers)),
 	}
 	for _, s := range signers {
 		r.publics[s.meta.ID] = &s.key.PublicKey
 	}
 	for _, s := range sealers {
 		r.aeads[s.meta.ID] = s.aead
+		r.sealRaw[s.meta.ID] = s.raw
 	}
 	jwks, err := buildJWKS(signers, curSign)
 	if err != nil {

@@ -568,3 +568,39 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// An Opener built from a ring's exported sealing keys opens what the ring
+// sealed, and nothing else: not another ring's values, not tampered ones.
+func TestOpenerFromSealingKeys(t *testing.T) {
+	ring := mustOpen(t, &memStore{}, masterKey(t), t0)
+	other := mustOpen(t, &memStore{}, masterKey(t), t0)
+	keys := ring.SealingKeys()
+	if len(keys) != 1 {
+		t.Fatalf("SealingKeys = %d keys, want 1", len(keys))
+	}
+	o, err := keyring.NewOpener(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aad := []byte("aad")
+	sealed := ring.Seal([]byte("secret"), aad)
+	if got, err := o.Open(sealed, aad); err != nil || string(got) != "secret" {
+		t.Fatalf("Opener.Open = %q, %v", got, err)
+	}
+	if _, err := o.Open(other.Seal([]byte("secret"), aad), aad); !errors.Is(err, keyring.ErrInvalidSealed) {
+		t.Fatalf("another ring's value: %v, want ErrInvalidSealed", err)
+	}
+	if _, err := o.Open(sealed, []byte("other aad")); !errors.Is(err, keyring.ErrInvalidSealed) {
+		t.Fatalf("wrong aad: %v, want ErrInvalidSealed", err)
+	}
+	// The exported keys are copies.
+	for kid := range keys {
+		keys[kid][0] ^= 1
+	}
+	if _, err := ring.Open(sealed, aad); err != nil {
+		t.Fatalf("ring no longer opens after the copy was changed: %v", err)
+	}
+	if _, err := keyring.NewOpener(map[string][]byte{"k": make([]byte, 16)}); err == nil {
+		t.Fatal("NewOpener accepted a 16-byte key")
+	}
+}

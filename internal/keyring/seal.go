@@ -1,8 +1,10 @@
 package keyring
 
 import (
+	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 )
 
@@ -48,15 +50,52 @@ func (r *Ring) Seal(plaintext, aad []byte) string {
 	return string(buf[:head+encLen])
 }
 
-// Open decrypts a value made by Seal with any loaded sealing key (current or
-// rotated out) and the same aad. It returns ErrInvalidSealed for malformed
-// text, an unknown key ID or a failed authentication, without saying which.
-func (r *Ring) Open(sealed string, aad []byte) ([]byte, error) {
+// Opener opens values sealed by a Ring, holding only the sealing keys: what
+// a resource server verifying session tokens locally needs (broker/authz).
+// A Ring embeds one. It is immutable and safe for concurrent use.
+type Opener struct {
+	aeads map[string]cipher.AEAD
+}
+
+// NewOpener returns an Opener for raw sealing keys by key ID (as
+// Ring.SealingKeys returns them). Errors: a key that is not 32 bytes.
+func NewOpener(keys map[string][]byte) (*Opener, error) {
+	o := &Opener{aeads: make(map[string]cipher.AEAD, len(keys))}
+	for kid, raw := range keys {
+		if len(raw) != sealingKeySize {
+			return nil, fmt.Errorf("keyring: sealing key %s: %d bytes, want %d", kid, len(raw), sealingKeySize)
+		}
+		aead, err := newGCM(raw)
+		if err != nil {
+			return nil, fmt.Errorf("keyring: sealing key %s: %w", kid, err)
+		}
+		o.aeads[kid] = aead
+	}
+	return o, nil
+}
+
+// SealingKeys returns a copy of every loaded sealing key (current and
+// rotated out), raw, by key ID. Whoever holds them can open every session
+// token: they go only to authenticated resource servers (the broker's
+// /v1/authz/snapshot), never to logs.
+func (r *Ring) SealingKeys() map[string][]byte {
+	out := make(map[string][]byte, len(r.sealRaw))
+	for kid, raw := range r.sealRaw {
+		out[kid] = append([]byte(nil), raw...)
+	}
+	return out
+}
+
+// Open decrypts a value made by Seal with any of the Opener's sealing keys
+// (for a Ring: every loaded key, current or rotated out) and the same aad.
+// It returns ErrInvalidSealed for malformed text, an unknown key ID or a
+// failed authentication, without saying which.
+func (o *Opener) Open(sealed string, aad []byte) ([]byte, error) {
 	kid, body, ok := strings.Cut(sealed, ".")
 	if !ok {
 		return nil, ErrInvalidSealed
 	}
-	aead, ok := r.aeads[kid]
+	aead, ok := o.aeads[kid]
 	if !ok {
 		return nil, ErrInvalidSealed
 	}

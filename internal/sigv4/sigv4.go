@@ -82,6 +82,11 @@ type Options struct {
 	// called with r.Context(), only after the request has parsed and passed
 	// the service and time checks.
 	Secret func(ctx context.Context, accessKeyID, sessionToken string) (string, error)
+	// BodySHA256, if non-nil, is the SHA-256 of the request body, computed
+	// by the caller; body is then ignored. A resource server that forwards a
+	// request's metadata for verification (broker/authz remote mode) sends
+	// this instead of the body.
+	BodySHA256 *[sha256.Size]byte
 }
 
 // Result describes a request whose signature verified.
@@ -153,6 +158,12 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 	if opts.Secret == nil {
 		return Result{}, errors.New("sigv4: Options.Secret is nil")
 	}
+	bodySum := func() [sha256.Size]byte {
+		if opts.BodySHA256 != nil {
+			return *opts.BodySHA256
+		}
+		return sha256.Sum256(body)
+	}
 
 	authz := r.Header["Authorization"]
 	var pairArr [16]queryPair
@@ -222,14 +233,14 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 		if !decodeHex32(ph[0], &claimed) {
 			return Result{}, fmt.Errorf("%w: unsupported X-Amz-Content-Sha256 value", ErrMalformed)
 		}
-		if sum := sha256.Sum256(body); !hmac.Equal(sum[:], claimed[:]) {
+		if sum := bodySum(); !hmac.Equal(sum[:], claimed[:]) {
 			return Result{}, fmt.Errorf("%w: body does not match X-Amz-Content-Sha256", ErrSignatureMismatch)
 		}
 		n = copy(hashBuf[:], ph[0])
 	case presigned:
 		n, unsigned, fallback = copy(hashBuf[:], unsignedPayload), true, true
 	default:
-		sum := sha256.Sum256(body)
+		sum := bodySum()
 		n = hex.Encode(hashBuf[:], sum[:])
 	}
 
@@ -248,7 +259,7 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 	sig, buf = signature(buf, &key, r, path, pairs, &p, hashBuf[:n])
 	ok := hmac.Equal(sig[:], p.signature[:])
 	if !ok && fallback {
-		sum := sha256.Sum256(body)
+		sum := bodySum()
 		n = hex.Encode(hashBuf[:], sum[:])
 		sig, _ = signature(buf, &key, r, path, pairs, &p, hashBuf[:n])
 		if ok = hmac.Equal(sig[:], p.signature[:]); ok {

@@ -311,4 +311,17 @@ var sqliteMigrations = []migration{
 		) WITHOUT ROWID, STRICT`,
 		`ALTER TABLE identity_pools ADD COLUMN guest_policy TEXT NOT NULL DEFAULT ''`,
 	}},
+
+	// 5: revocations (issue 4). A session issued at or before revoked_at of
+	// its identity, role or identity pool is refused. kind is "identity",
+	// "role" (id = role ARN) or "pool".
+	{stmts: []string{
+		`CREATE TABLE revocations (
+			kind       TEXT NOT NULL,
+			id         TEXT NOT NULL,
+			revoked_at INTEGER NOT NULL,
+			PRIMARY KEY (kind, id)
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX revocations_at ON revocations (revoked_at)`,
+	}},
 }
