@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cognate-dev/cognate/broker/authz"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
@@ -60,6 +61,7 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	policies  policyCache
+	verifier  *authz.Verifier
 }
 
 // New returns a Service.
@@ -84,6 +86,7 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.verifier = &authz.Verifier{Material: &material{s: s}, Now: s.now}
 	return s
 }
 
@@ -265,7 +268,7 @@ func (s *Service) DeletePool(ctx context.Context, id string) error {
 	if err := checkID(id, "IdentityPoolId"); err != nil {
 		return err
 	}
-	err := s.store.DeletePool(ctx, id)
+	err := s.store.DeletePool(ctx, id, s.now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return poolNotFound(id)
 	}

@@ -16,8 +16,11 @@ type Store interface {
 	// ListPools returns up to limit pools with ID > after, ordered by ID.
 	ListPools(ctx context.Context, after string, limit int) ([]Pool, error)
 	// DeletePool removes the pool and, in the same transaction, its identities
-	// and their logins.
-	DeletePool(ctx context.Context, id string) error
+	// and their logins, and records a RevokePool revocation of id (at the
+	// store's own clock: no session of the pool can be issued after it is
+	// gone, and pool IDs are never reused); storage.ErrNotFound, and nothing
+	// recorded, if there is no such pool.
+	DeletePool(ctx context.Context, id string, at time.Time) error
 
 	// CreateIdentity stores a new identity together with its logins in one
 	// transaction. If any login (pool, provider, subject) is already linked to
@@ -29,6 +32,7 @@ type Store interface {
 	FindIdentityByLogin(ctx context.Context, poolID, provider, subject string) (Identity, error)
 
 	TagStore
+	RevocationStore
 }
 
 // Login is one provider login linked to an identity.
@@ -69,4 +73,47 @@ type TagStore interface {
 	// GetPrincipalTagMap returns the map of (poolID, provider);
 	// storage.ErrNotFound if none was set.
 	GetPrincipalTagMap(ctx context.Context, poolID, provider string) (PrincipalTagMap, error)
+}
+
+// RevocationKind says what a Revocation's ID names.
+type RevocationKind string
+
+// Revocation kinds, as stored (the revocations table's kind column).
+const (
+	RevokeIdentity RevocationKind = "identity" // ID is an identity ID
+	RevokeRole     RevocationKind = "role"     // ID is a role ARN
+	RevokePool     RevocationKind = "pool"     // ID is an identity pool ID
+)
+
+// Revocation refuses every session of an identity, a role or an identity
+// pool issued at or before At (authz.Revocations).
+type Revocation struct {
+	Kind RevocationKind
+	ID   string
+	At   time.Time
+}
+
+// RevocationStore persists revocations, and the identity changes that must
+// be recorded together with one. storage/sql implements it on the same
+// database as Store.
+type RevocationStore interface {
+	// PutRevocation records r. If (r.Kind, r.ID) is already revoked, the
+	// later of the two times is kept: a revocation never moves back.
+	PutRevocation(ctx context.Context, r Revocation) error
+	// ListRevocations returns every revocation with At strictly after
+	// after (all of them for the zero time), ordered by At, then Kind, then
+	// ID. Times come back in UTC.
+	ListRevocations(ctx context.Context, after time.Time) ([]Revocation, error)
+	// DeleteIdentities deletes the identities with these IDs (their logins
+	// go with them) and records a RevokeIdentity revocation at at for each
+	// one it deleted, all in one transaction: when it returns an error,
+	// nothing was deleted or recorded. missing lists, in input order, the
+	// IDs that named no identity; nothing is recorded for them.
+	DeleteIdentities(ctx context.Context, ids []string, at time.Time) (missing []string, err error)
+	// SetIdentityDisabled sets the identity's Disabled flag and its
+	// LastModified time (to at). When disabling, it also records a
+	// RevokeIdentity revocation at at in the same transaction.
+	// storage.ErrNotFound, and nothing changed, if there is no such
+	// identity.
+	SetIdentityDisabled(ctx context.Context, identityID string, disabled bool, at time.Time) error
 }

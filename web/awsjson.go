@@ -95,16 +95,25 @@ func bodyReadError(err error) error {
 // verifyAdmin checks that the request carries a valid SigV4 signature made with
 // the configured admin credentials. service, when set, must match the scope.
 func (s *Server) verifyAdmin(req *http.Request, body []byte, service string) error {
+	return s.verifySigned(req, body, service, false)
+}
+
+// verifySigned is verifyAdmin that, with resourceServers, also accepts the
+// configured resource servers' credentials (Config.ResourceServers).
+func (s *Server) verifySigned(req *http.Request, body []byte, service string, resourceServers bool) error {
 	_, err := sigv4.Verify(req, body, sigv4.Options{
 		Now:     s.now(),
 		MaxSkew: s.cfg.MaxClockSkew,
 		Service: service,
 		Secret: func(_ context.Context, akid, _ string) (string, error) {
-			if s.cfg.AdminAccessKeyID == "" ||
-				subtle.ConstantTimeCompare([]byte(akid), []byte(s.cfg.AdminAccessKeyID)) != 1 {
-				return "", sigv4.ErrUnknownAccessKey
+			if s.cfg.AdminAccessKeyID != "" &&
+				subtle.ConstantTimeCompare([]byte(akid), []byte(s.cfg.AdminAccessKeyID)) == 1 {
+				return s.cfg.AdminSecretAccessKey, nil
 			}
-			return s.cfg.AdminSecretAccessKey, nil
+			if secret, ok := s.cfg.ResourceServers[akid]; resourceServers && ok && secret != "" {
+				return secret, nil
+			}
+			return "", sigv4.ErrUnknownAccessKey
 		},
 	})
 	if err == nil {

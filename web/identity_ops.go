@@ -117,6 +117,19 @@ type getCredentialsOutput struct {
 	Credentials credentialsShape `json:"Credentials"`
 }
 
+type deleteIdentitiesInput struct {
+	IdentityIdsToDelete []string `json:"IdentityIdsToDelete"`
+}
+
+type unprocessedIdentityShape struct {
+	IdentityID string `json:"IdentityId"`
+	ErrorCode  string `json:"ErrorCode"`
+}
+
+type deleteIdentitiesOutput struct {
+	UnprocessedIdentityIds []unprocessedIdentityShape `json:"UnprocessedIdentityIds"`
+}
+
 // identityPoolOps is the AWSCognitoIdentityService operation table.
 // Public operations (GetId, GetCredentialsForIdentity) are unsigned; the rest
 // need a SigV4 signature with the admin credentials (reference §1.3).
@@ -199,6 +212,17 @@ func (s *Server) identityPoolOps() map[string]op {
 				return nil, err
 			}
 			return tagMapShape(in.IdentityPoolID, in.IdentityProviderName, m), nil
+		}),
+		"DeleteIdentities": opFunc(true, func(ctx context.Context, in deleteIdentitiesInput) (any, error) {
+			unprocessed, err := b().DeleteIdentities(ctx, in.IdentityIdsToDelete)
+			if err != nil {
+				return nil, err
+			}
+			out := deleteIdentitiesOutput{UnprocessedIdentityIds: make([]unprocessedIdentityShape, len(unprocessed))}
+			for i, u := range unprocessed {
+				out.UnprocessedIdentityIds[i] = unprocessedIdentityShape{IdentityID: u.IdentityID, ErrorCode: u.ErrorCode}
+			}
+			return out, nil
 		}),
 		"GetId": opFunc(false, func(ctx context.Context, in getIDInput) (any, error) {
 			id, err := b().ResolveIdentity(ctx, in.IdentityPoolID, in.Logins)

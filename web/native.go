@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/broker/authz"
 	"github.com/cognate-dev/cognate/internal/fault"
 )
 
@@ -25,18 +26,30 @@ func (s *Server) registerNativeRoutes(e *echo.Echo) {
 	e.GET("/v1/identitypools/:poolId/guest-policy", s.native(s.handleGetGuestPolicy))
 	e.PUT("/v1/identitypools/:poolId/guest-policy", s.native(s.handlePutGuestPolicy))
 	e.DELETE("/v1/identitypools/:poolId/guest-policy", s.native(s.handleDeleteGuestPolicy))
+	e.POST("/v1/authorize", s.resourceServer(s.handleAuthorize))
+	e.GET("/v1/authz/snapshot", s.resourceServer(s.handleSnapshot))
 }
 
 // native reads the body, checks the admin signature and writes errors in
 // the JSON error shape.
 func (s *Server) native(h func(c echo.Context, body []byte) (any, error)) echo.HandlerFunc {
+	return s.signedNative(h, false)
+}
+
+// resourceServer is native for the endpoints resource servers call, which
+// also accept Config.ResourceServers' credentials.
+func (s *Server) resourceServer(h func(c echo.Context, body []byte) (any, error)) echo.HandlerFunc {
+	return s.signedNative(h, true)
+}
+
+func (s *Server) signedNative(h func(c echo.Context, body []byte) (any, error), resourceServers bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		body, err := io.ReadAll(req.Body)
 		if err != nil {
 			return s.writeJSONError(c, bodyReadError(err))
 		}
-		if err := s.verifyAdmin(req, body, nativeService); err != nil {
+		if err := s.verifySigned(req, body, nativeService, resourceServers); err != nil {
 			return s.writeJSONError(c, err)
 		}
 		out, err := h(c, body)
@@ -139,4 +152,33 @@ func (s *Server) handleDeleteGuestPolicy(c echo.Context, _ []byte) (any, error) 
 		return nil, err
 	}
 	return nil, nil
+}
+
+// handleAuthorize is POST /v1/authorize: remote-mode verification and
+// authorization of a request signed with Cognate credentials
+// (authz.AuthorizeInput in, authz.Result out). A refused request is a 200
+// with Allowed false; errors are for malformed input.
+func (s *Server) handleAuthorize(c echo.Context, body []byte) (any, error) {
+	var in authz.AuthorizeInput
+	if err := decodeStrict(body, &in); err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	req, err := in.Request(ctx)
+	if err != nil {
+		return nil, fault.New(fault.InvalidParameter, "%s", err.Error())
+	}
+	res, err := s.cfg.Broker.Verifier().Authorize(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "authorize", "allowed", res.Allowed, "code", res.Code, "identity_id", res.IdentityID,
+		"role", res.RoleARN, "action", in.Action, "resource", in.Resource, "reason", res.Reason)
+	return res, nil
+}
+
+// handleSnapshot is GET /v1/authz/snapshot: what local-mode resource
+// servers decide with (authz.Snapshot), including the raw sealing keys.
+func (s *Server) handleSnapshot(c echo.Context, _ []byte) (any, error) {
+	return s.cfg.Broker.Snapshot(c.Request().Context())
 }

@@ -47,6 +47,9 @@ func (s *Server) handleQuery(c echo.Context) error {
 		return s.writeQueryError(c, fault.New("MalformedQueryString", "The request body is not a valid form."))
 	}
 	action, version := form.Get("Action"), form.Get("Version")
+	if version == stsVersion {
+		return s.handleSTS(c, body, action)
+	}
 	if version != "2010-05-08" {
 		return s.writeQueryError(c, fault.New("InvalidAction", "Could not find operation %s for version %s.", action, version))
 	}
@@ -230,6 +233,8 @@ func queryStatus(code fault.Code) int {
 	switch code {
 	case fault.NoSuchEntity:
 		return http.StatusNotFound
+	case "ExpiredToken":
+		return http.StatusBadRequest
 	case fault.EntityAlreadyExists, fault.DeleteConflict, fault.IAMLimitExceeded:
 		return http.StatusConflict
 	case fault.InvalidClientTokenID, fault.SignatureDoesNotMatch, "MissingAuthenticationToken", fault.AccessDenied:
@@ -241,6 +246,12 @@ func queryStatus(code fault.Code) int {
 }
 
 func (s *Server) writeQueryError(c echo.Context, err error) error {
+	return s.writeQueryErrorNS(c, err, iamXMLNS)
+}
+
+// writeQueryErrorNS writes a query-protocol error with the namespace of the
+// service (IAM's or STS's).
+func (s *Server) writeQueryErrorNS(c echo.Context, err error, xmlns string) error {
 	fe := fault.As(err)
 	ctx := c.Request().Context()
 	code, typ := string(fe.Code), "Sender"
@@ -249,6 +260,6 @@ func (s *Server) writeQueryError(c echo.Context, err error) error {
 		code, typ = "ServiceFailure", "Receiver"
 	}
 	return c.XML(queryStatus(fe.Code), queryError{
-		XMLNS: iamXMLNS, Type: typ, Code: code, Message: fe.Message, RequestID: RequestID(ctx),
+		XMLNS: xmlns, Type: typ, Code: code, Message: fe.Message, RequestID: RequestID(ctx),
 	})
 }

@@ -39,9 +39,13 @@ type Config struct {
 	// calls (Cognito management operations, Admin*, IAM).
 	AdminAccessKeyID     string
 	AdminSecretAccessKey string
-	Region               string
-	AccountID            string
-	Logger               *slog.Logger
+	// ResourceServers are the credentials (access key ID → secret) resource
+	// servers sign POST /v1/authorize and GET /v1/authz/snapshot with; the
+	// admin credentials are accepted there too.
+	ResourceServers map[string]string
+	Region          string
+	AccountID       string
+	Logger          *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxClockSkew bounds the X-Amz-Date of signed requests; 0 means 5 minutes.
@@ -95,6 +99,7 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	s.registerUserPoolRoutes(e)
 	s.registerNativeRoutes(e)
+	s.registerAdminRoutes(e)
 	s.echo = e
 	return s
 }

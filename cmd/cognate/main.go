@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -122,10 +123,15 @@ func serve(ctx context.Context, f serveFlags) error {
 		log.Warn("no admin credentials: COGNATE_ADMIN_ACCESS_KEY_ID and COGNATE_ADMIN_SECRET_ACCESS_KEY are unset, so every signed admin call will be refused")
 	}
 
+	resourceServers, err := parseCredentialList(os.Getenv("COGNATE_RESOURCE_SERVERS"))
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(ctx, app.Options{
 		DBPath: filepath.Join(f.data, "cognate.db"), PublicURL: f.publicURL,
 		Region: f.region, AccountID: f.accountID, MasterKey: master,
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
+		ResourceServers: resourceServers,
 	})
 	if err != nil {
 		return err
@@ -220,4 +226,21 @@ func versionCmd() *cobra.Command {
 		Short: "Print the version",
 		Run:   func(*cobra.Command, []string) { fmt.Println("cognate", version) },
 	}
+}
+
+// parseCredentialList parses COGNATE_RESOURCE_SERVERS:
+// "<access key ID>:<secret>[,<access key ID>:<secret>...]".
+func parseCredentialList(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(pair, ":")
+		if !ok || id == "" || len(secret) < 16 {
+			return nil, errors.New("COGNATE_RESOURCE_SERVERS: want <access key ID>:<secret of at least 16 characters>, comma-separated")
+		}
+		out[id] = secret
+	}
+	return out, nil
 }

@@ -36,8 +36,11 @@ type Options struct {
 	// Admin credentials for SigV4-signed admin calls.
 	AdminAccessKeyID     string
 	AdminSecretAccessKey string
-	Logger               *slog.Logger
-	Now                  func() time.Time // nil → time.Now
+	// ResourceServers are extra credentials (access key ID → secret) that
+	// may call POST /v1/authorize and GET /v1/authz/snapshot.
+	ResourceServers map[string]string
+	Logger          *slog.Logger
+	Now             func() time.Time // nil → time.Now
 }
 
 // App is a running Cognate: its stores, services and HTTP handler.
@@ -91,7 +94,8 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	srv := web.New(web.Config{
 		UserPools: up, Broker: br, Roles: db.Roles(), Ring: ring,
 		AdminAccessKeyID: o.AdminAccessKeyID, AdminSecretAccessKey: o.AdminSecretAccessKey,
-		Region: o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now,
+		ResourceServers: o.ResourceServers,
+		Region:          o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now,
 	})
 	return &App{DB: db, Ring: ring, UserPools: up, Broker: br, Server: srv, Options: o}, nil
 }

@@ -9,9 +9,11 @@
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
 // SigV4a (AWS4-ECDSA-P256-SHA256) and chunked streaming payloads are not.
 //
-// The canonical request is rebuilt the way the AWS SDKs build it for services
-// other than S3 (aws-sdk-go-v2 aws/signer/v4 without DisableURIPathEscaping),
-// so it matches what real clients sign.
+// The canonical request is rebuilt the way the AWS SDKs build it, so it
+// matches what real clients sign: for services other than S3 the path is
+// encoded twice (aws-sdk-go-v2 aws/signer/v4 without DisableURIPathEscaping);
+// for S3 (credential scope service "s3") each path segment is encoded once
+// (DisableURIPathEscaping, as the S3 clients sign).
 package sigv4
 
 import (
@@ -266,6 +268,14 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 			unsigned = false
 		}
 	}
+	if !ok && p.service == "s3" {
+		// A client that sent characters such as ":" unencoded (or encoded
+		// what S3 leaves alone) signed the once-encoded normal form.
+		if norm := string(appendCanonicalURIS3(nil, path)); norm != path {
+			sig, buf = signature(buf, &key, r, norm, pairs, &p, hashBuf[:n])
+			ok = hmac.Equal(sig[:], p.signature[:])
+		}
+	}
 	if !ok {
 		return Result{}, ErrSignatureMismatch
 	}
@@ -299,7 +309,16 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 func signature(buf []byte, key *[sha256.Size]byte, r *http.Request, path string, pairs []queryPair, p *sigParams, payloadHash []byte) ([sha256.Size]byte, []byte) {
 	b := append(buf[:0], r.Method...)
 	b = append(b, '\n')
-	b = appendCanonicalURI(b, path)
+	if p.service == "s3" {
+		// S3 clients sign the path as they send it (each segment encoded
+		// once); Verify retries with appendCanonicalURIS3's normal form.
+		if path == "" {
+			path = "/"
+		}
+		b = append(b, path...)
+	} else {
+		b = appendCanonicalURI(b, path)
+	}
 	b = append(b, '\n')
 	for i, qp := range pairs {
 		if i > 0 {
@@ -396,6 +415,26 @@ func appendCanonicalURI(b []byte, path string) []byte {
 		return append(b, '/')
 	}
 	return appendEscaped(b, path, true)
+}
+
+// appendCanonicalURIS3 appends S3's canonical URI: each segment of the path
+// decoded and URI-encoded once (RFC 3986 unreserved characters kept), so a
+// key signed with ":" encoded as "%3A" or sent raw verifies the same way. A
+// segment that does not decode is encoded as sent.
+func appendCanonicalURIS3(b []byte, path string) []byte {
+	if path == "" {
+		return append(b, '/')
+	}
+	for i, seg := range strings.Split(path, "/") {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		if dec, err := url.PathUnescape(seg); err == nil {
+			seg = dec
+		}
+		b = appendEscaped(b, seg, false)
+	}
+	return b
 }
 
 const upperHex = "0123456789ABCDEF"

@@ -116,9 +116,15 @@ func newRequest(t *testing.T, method, u string, body []byte) *http.Request {
 
 // sign signs req in the Authorization header as the SDK does for non-S3
 // services.
+// signer is the SDK's signer as clients of service use it: the S3 clients
+// sign with DisableURIPathEscaping (each segment encoded once).
+func signer(service string) *v4.Signer {
+	return v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" })
+}
+
 func sign(t *testing.T, req *http.Request, body []byte, creds aws.Credentials, service string, at time.Time) {
 	t.Helper()
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashHex(body), service, region, at); err != nil {
+	if err := signer(service).SignHTTP(context.Background(), creds, req, hashHex(body), service, region, at); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -130,7 +136,7 @@ func presign(t *testing.T, u string, creds aws.Credentials, service, payloadHash
 	q := req.URL.Query()
 	q.Set("X-Amz-Expires", strconv.Itoa(expires))
 	req.URL.RawQuery = q.Encode()
-	signed, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, payloadHash, service, region, signedAt)
+	signed, hdr, err := signer(service).PresignHTTP(context.Background(), creds, req, payloadHash, service, region, signedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -789,5 +795,35 @@ func BenchmarkVerifyPresigned(b *testing.B) {
 		if _, err := sigv4.Verify(r, nil, o); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// S3 keys: the S3 clients sign the path as they send it, each segment
+// encoded once ("%3A" for ":"); a client that sends ":" raw but signed the
+// once-encoded form verifies too. Other services encode the path twice.
+func TestVerifyS3PathEncoding(t *testing.T) {
+	s := newServer(t)
+	for _, tc := range []struct{ name, signedPath, sentPath string }{
+		{"sent as signed, encoded", "/b/users/us-east-1%3A1234/a%20b.txt", "/b/users/us-east-1%3A1234/a%20b.txt"},
+		{"sent as signed, raw colon", "/b/users/us-east-1:1234/a.txt", "/b/users/us-east-1:1234/a.txt"},
+		{"signed encoded, sent raw", "/b/users/us-east-1%3A1234/a.txt", "/b/users/us-east-1:1234/a.txt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := newRequest(t, http.MethodGet, s.URL+tc.signedPath, nil)
+			sign(t, req, nil, temp, "s3", signedAt)
+			sent := newRequest(t, http.MethodGet, s.URL+tc.sentPath, nil)
+			sent.Header = req.Header
+			if _, err := s.verify(t, sent, opts("s3")); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+		})
+	}
+	// A different key does not verify, however it is encoded.
+	req := newRequest(t, http.MethodGet, s.URL+"/b/users/us-east-1%3A1234/a.txt", nil)
+	sign(t, req, nil, temp, "s3", signedAt)
+	other := newRequest(t, http.MethodGet, s.URL+"/b/users/us-east-1%3A1235/a.txt", nil)
+	other.Header = req.Header
+	if _, err := s.verify(t, other, opts("s3")); !errors.Is(err, sigv4.ErrSignatureMismatch) {
+		t.Fatalf("another key: %v, want ErrSignatureMismatch", err)
 	}
 }

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	stdsql "database/sql"
+	"time"
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/storage"
@@ -95,11 +96,26 @@ func (s *identityPoolStore) ListPools(ctx context.Context, after string, limit i
 	return out, s.db.wrap("list identity pools", rows.Err())
 }
 
+var deletePoolQueries = []string{
+	`DELETE FROM identity_pools WHERE id = $1`,
+	putRevocationQuery,
+}
+
 // DeletePool deletes the identity pool and, through ON DELETE CASCADE in the
-// same statement, its identities and their logins; storage.ErrNotFound if
-// there is no such pool.
-func (s *identityPoolStore) DeletePool(ctx context.Context, id string) error {
-	return s.db.wrap("delete identity pool", s.db.execOne(ctx, `DELETE FROM identity_pools WHERE id = $1`, id))
+// same statement, its identities and their logins, and records the pool's
+// revocation in the same transaction; storage.ErrNotFound, and nothing
+// recorded, if there is no such pool.
+//
+// at is the revocation time: the broker's clock when it deleted the pool.
+func (s *identityPoolStore) DeletePool(ctx context.Context, id string, at time.Time) error {
+	err := s.db.inTx(ctx, deletePoolQueries, func(stmts []*stdsql.Stmt) error {
+		if err := execOneStmt(ctx, stmts[0], id); err != nil {
+			return err
+		}
+		_, err := stmts[1].ExecContext(ctx, string(broker.RevokePool), id, at.UnixNano())
+		return err
+	})
+	return s.db.wrap("delete identity pool", err)
 }
 
 var createIdentityQueries = []string{

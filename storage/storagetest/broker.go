@@ -153,7 +153,7 @@ var identityPoolTests = []subtest{
 			mustNil(t, s.IdentityPools.CreateIdentity(ctx, id), "CreateIdentity")
 		}
 
-		mustNil(t, s.IdentityPools.DeletePool(ctx, testPool), "DeletePool")
+		mustNil(t, s.IdentityPools.DeletePool(ctx, testPool, at(99*time.Hour)), "DeletePool")
 
 		_, err := s.IdentityPools.GetPool(ctx, testPool)
 		mustIs(t, err, storage.ErrNotFound, "GetPool after delete")
@@ -171,7 +171,7 @@ var identityPoolTests = []subtest{
 		createIdentityPools(ctx, t, s, testPool)
 		mustNil(t, s.IdentityPools.CreateIdentity(ctx, identityFixture(4, testPool, login)), "CreateIdentity after delete")
 
-		mustIs(t, s.IdentityPools.DeletePool(ctx, "us-east-1:nope"), storage.ErrNotFound, "DeletePool missing")
+		mustIs(t, s.IdentityPools.DeletePool(ctx, "us-east-1:nope", at(99*time.Hour)), storage.ErrNotFound, "DeletePool missing")
 	}},
 
 	{"Identities/CreateGetFind", func(ctx context.Context, t *testing.T, s Stores) {
@@ -341,7 +341,7 @@ var principalTagTests = []subtest{
 		err = s.IdentityPools.PutPrincipalTagMap(ctx, broker.PrincipalTagMap{PoolID: "us-east-1:nope", Provider: provider})
 		mustIs(t, err, storage.ErrNotFound, "PutPrincipalTagMap for a missing pool")
 
-		mustNil(t, s.IdentityPools.DeletePool(ctx, testPool), "DeletePool")
+		mustNil(t, s.IdentityPools.DeletePool(ctx, testPool, at(99*time.Hour)), "DeletePool")
 		_, err = s.IdentityPools.GetPrincipalTagMap(ctx, testPool, provider)
 		mustIs(t, err, storage.ErrNotFound, "map of a deleted pool")
 	}},

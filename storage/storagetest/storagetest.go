@@ -67,6 +67,7 @@ func RunTests(t *testing.T, newDB func(t *testing.T) Stores) {
 	tests = append(tests, groupTests...)
 	tests = append(tests, identityPoolTests...)
 	tests = append(tests, principalTagTests...)
+	tests = append(tests, revocationTests...)
 	tests = append(tests, roleTests...)
 	tests = append(tests, rolePolicyTests...)
 	runAll(t, newDB, tests)
