@@ -143,7 +143,7 @@ func jsonStatus(code fault.Code) int {
 	switch code {
 	case fault.Internal:
 		return http.StatusInternalServerError
-	case fault.ResourceNotFound, fault.UserNotFound:
+	case fault.ResourceNotFound, fault.UserNotFound, fault.NoSuchEntity:
 		return http.StatusNotFound
 	case fault.ResourceConflict:
 		return http.StatusConflict

@@ -401,7 +401,7 @@ func TestRevokeRoleSessions(t *testing.T) {
 	wantRevoked(t, "later session after a second revocation", e.revocations(ctx), later, true, "role")
 
 	status, body := e.native(http.MethodPost, "/v1/roles/no-such-role/revoke-sessions", nil, adminSecret)
-	wantErrorBody(t, "unknown role", status, body, http.StatusBadRequest, "NoSuchEntity")
+	wantErrorBody(t, "unknown role", status, body, http.StatusNotFound, "NoSuchEntity")
 	status, body = e.native(http.MethodPost, "/v1/roles/"+strings.Repeat("r", 65)+"/revoke-sessions", nil, adminSecret)
 	wantErrorBody(t, "malformed role name", status, body, http.StatusBadRequest, "ValidationError")
 	status, body = e.native(http.MethodPost, "/v1/roles/app-guest/revoke-sessions", nil, "not-the-secret")
