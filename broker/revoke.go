@@ -124,6 +124,7 @@ func (s *Service) DeleteIdentities(ctx context.Context, ids []string) (unprocess
 		}
 	}
 	missing, err := s.store.DeleteIdentities(ctx, unique, s.now().UTC())
+	s.revocationsChanged()
 	if err != nil {
 		s.log.ErrorContext(ctx, "delete identities failed", "count", len(unique), "err", err.Error())
 		unprocessed = make([]UnprocessedIdentity, len(unique))
@@ -151,6 +152,7 @@ func (s *Service) SetIdentityDisabled(ctx context.Context, identityID string, di
 		return err
 	}
 	err := s.store.SetIdentityDisabled(ctx, identityID, disabled, s.now().UTC())
+	s.revocationsChanged()
 	if errors.Is(err, storage.ErrNotFound) {
 		return fault.New(fault.ResourceNotFound, "Identity '%s' not found.", identityID)
 	} else if err != nil {
@@ -172,7 +174,9 @@ func (s *Service) RevokeRoleSessions(ctx context.Context, roleName string) error
 	if err != nil {
 		return err
 	}
-	if err := s.store.PutRevocation(ctx, Revocation{Kind: RevokeRole, ID: r.ARN, At: s.now().UTC()}); err != nil {
+	err = s.store.PutRevocation(ctx, Revocation{Kind: RevokeRole, ID: r.ARN, At: s.now().UTC()})
+	s.revocationsChanged()
+	if err != nil {
 		return fault.Internalf(err, "revoke role sessions")
 	}
 	s.log.InfoContext(ctx, "role sessions revoked", "role", r.ARN)

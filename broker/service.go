@@ -8,6 +8,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -62,6 +63,7 @@ type Service struct {
 	log       *slog.Logger
 	policies  policyCache
 	verifier  *authz.Verifier
+	revGen    atomic.Uint64 // bumped by revocationsChanged
 }
 
 // New returns a Service.
@@ -269,6 +271,7 @@ func (s *Service) DeletePool(ctx context.Context, id string) error {
 		return err
 	}
 	err := s.store.DeletePool(ctx, id, s.now())
+	s.revocationsChanged()
 	if errors.Is(err, storage.ErrNotFound) {
 		return poolNotFound(id)
 	}

@@ -15,8 +15,9 @@ import (
 )
 
 // RevocationCacheTTL bounds how long the broker reuses the revocations it
-// read: a revocation is honoured by POST /v1/authorize and STS within this
-// time (plus a request's own duration).
+// read: a revocation made through this process is honoured by POST
+// /v1/authorize and STS at once, one made through another replica within
+// this time (plus a request's own duration).
 const RevocationCacheTTL = time.Second
 
 // material implements authz.Material with the broker's own state: the key
@@ -28,6 +29,7 @@ type material struct {
 	mu     sync.Mutex
 	revs   *authz.Revocations
 	revsAt time.Time
+	revGen uint64 // the Service's revGen when revs was read
 }
 
 func (m *material) Opener() authz.Opener { return m.s.ring }
@@ -58,14 +60,15 @@ func (m *material) Revocations(ctx context.Context) (*authz.Revocations, error) 
 	now := m.s.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.revs != nil && now.Sub(m.revsAt) < RevocationCacheTTL && !now.Before(m.revsAt) {
+	gen := m.s.revGen.Load()
+	if m.revs != nil && gen == m.revGen && now.Sub(m.revsAt) < RevocationCacheTTL && !now.Before(m.revsAt) {
 		return m.revs, nil
 	}
 	revs, err := m.s.Revocations(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m.revs, m.revsAt = &revs, now
+	m.revs, m.revsAt, m.revGen = &revs, now, gen
 	return m.revs, nil
 }
 
@@ -171,3 +174,7 @@ func (s *Service) CallerIdentity(ctx context.Context, r *http.Request, body []by
 		IdentityID: sess.IdentityID, PoolID: sess.PoolID,
 	}, nil
 }
+
+// revocationsChanged makes the next authorization re-read the revocations:
+// called after this process records one.
+func (s *Service) revocationsChanged() { s.revGen.Add(1) }

@@ -90,7 +90,10 @@ type Client struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	Region          string       // default "us-east-1"
-	HTTPClient      *http.Client // default http.DefaultClient with a 10 s timeout
+	HTTPClient      *http.Client // default: a client with a 10 s timeout
+	// Now is the clock calls are signed with; nil means time.Now. (The
+	// broker refuses signatures more than 5 minutes off its own clock.)
+	Now func() time.Time
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -112,7 +115,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		region = "us-east-1"
 	}
 	creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), NativeService, region, time.Now()); err != nil {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), NativeService, region, now()); err != nil {
 		return fmt.Errorf("authz: sign: %w", err)
 	}
 	hc := c.HTTPClient

@@ -30,6 +30,39 @@ type DevInfo struct {
 	GuestRoleARN         string `json:"guestRoleArn"`
 	AdminAccessKeyID     string `json:"adminAccessKeyId"`
 	AdminSecretAccessKey string `json:"adminSecretAccessKey"`
+	// ObjectStoreEndpoint and Bucket are set when serve --dev runs the
+	// example object store beside the broker (--objectstore).
+	ObjectStoreEndpoint string `json:"objectStoreEndpoint,omitempty"`
+	Bucket              string `json:"bucket,omitempty"`
+}
+
+// DevBucket is the bucket of the dev-mode object store.
+const DevBucket = "cognate-dev"
+
+// Dev role policies: each identity reads, writes, deletes and lists its own
+// users/<identity ID>/ prefix of the dev bucket and reads public/; guests
+// read and list public/ only.
+const (
+	devAuthPolicy = `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"OwnObjects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],` +
+		`"Resource":"arn:aws:s3:::` + DevBucket + `/users/${cognito-identity.amazonaws.com:sub}/*"},` +
+		`{"Sid":"ListOwnPrefix","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::` + DevBucket + `",` +
+		`"Condition":{"StringLike":{"s3:prefix":["users/${cognito-identity.amazonaws.com:sub}/*"]}}},` +
+		`{"Sid":"ReadPublic","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + DevBucket + `/public/*"}]}`
+	devGuestPolicy = `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"ReadPublic","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + DevBucket + `/public/*"},` +
+		`{"Sid":"ListPublic","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::` + DevBucket + `",` +
+		`"Condition":{"StringLike":{"s3:prefix":["public/*"]}}}]}`
+)
+
+// seedDevPolicies (re)sets the dev roles' permission policies.
+func (a *App) seedDevPolicies(ctx context.Context) error {
+	for role, doc := range map[string]string{"cognate-dev-authenticated": devAuthPolicy, "cognate-dev-guest": devGuestPolicy} {
+		if err := a.Broker.PutInlinePolicy(ctx, role, "objects", doc); err != nil {
+			return fmt.Errorf("seed policy of %s: %w", role, err)
+		}
+	}
+	return nil
 }
 
 // DevInfoFile is the name of the dev-mode description inside the data directory.
@@ -79,7 +112,7 @@ func (a *App) SeedDev(ctx context.Context, prev DevInfo) (DevInfo, bool, error) 
 		if errUP == nil && errIP == nil {
 			prev.Endpoint = a.Options.PublicURL
 			prev.LoginsKey = loginsKey(a.Options.PublicURL, prev.UserPoolID)
-			return prev, false, nil
+			return prev, false, a.seedDevPolicies(ctx)
 		}
 	}
 	d := DevInfo{Endpoint: a.Options.PublicURL, Region: a.Options.Region, Username: DevUsername, Password: DevPassword}
@@ -127,7 +160,7 @@ func (a *App) SeedDev(ctx context.Context, prev DevInfo) (DevInfo, bool, error) 
 	}
 	d.UserPoolID, d.ClientID, d.IdentityPoolID, d.LoginsKey = pool.ID, client.ID, ip.ID, key
 	d.AuthenticatedRoleARN, d.GuestRoleARN = auth, guest
-	return d, true, nil
+	return d, true, a.seedDevPolicies(ctx)
 }
 
 // ensureRole creates the named role, or reuses it if it already exists

@@ -257,23 +257,33 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 	path := r.URL.EscapedPath()
 	buf := make([]byte, 0, 256+len(r.Method)+3*len(path)+3*len(r.URL.RawQuery)+headersSizeHint(r, p.signedHeaders))
 	key, buf := signingKey(buf, secret, p.date, p.region, p.service)
-	var sig [sha256.Size]byte
-	sig, buf = signature(buf, &key, r, path, pairs, &p, hashBuf[:n])
-	ok := hmac.Equal(sig[:], p.signature[:])
-	if !ok && fallback {
-		sum := bodySum()
-		n = hex.Encode(hashBuf[:], sum[:])
-		sig, _ = signature(buf, &key, r, path, pairs, &p, hashBuf[:n])
-		if ok = hmac.Equal(sig[:], p.signature[:]); ok {
-			unsigned = false
+	// Candidates, in order: the path as sent, then (S3) its once-encoded
+	// normal form; for each, the payload hash, then (presigned without
+	// X-Amz-Content-Sha256) sha256(body).
+	paths := [2]string{path}
+	if p.service == "s3" {
+		if norm := string(appendCanonicalURIS3(nil, path)); norm != path {
+			paths[1] = norm
 		}
 	}
-	if !ok && p.service == "s3" {
-		// A client that sent characters such as ":" unencoded (or encoded
-		// what S3 leaves alone) signed the once-encoded normal form.
-		if norm := string(appendCanonicalURIS3(nil, path)); norm != path {
-			sig, buf = signature(buf, &key, r, norm, pairs, &p, hashBuf[:n])
-			ok = hmac.Equal(sig[:], p.signature[:])
+	var bodyHashBuf [2 * sha256.Size]byte
+	if fallback {
+		sum := bodySum()
+		hex.Encode(bodyHashBuf[:], sum[:])
+	}
+	ok := false
+	for _, cpath := range paths {
+		if ok || (cpath == "" && path != "") {
+			break
+		}
+		var sig [sha256.Size]byte
+		sig, buf = signature(buf, &key, r, cpath, pairs, &p, hashBuf[:n])
+		if ok = hmac.Equal(sig[:], p.signature[:]); ok || !fallback {
+			continue
+		}
+		sig, buf = signature(buf, &key, r, cpath, pairs, &p, bodyHashBuf[:])
+		if ok = hmac.Equal(sig[:], p.signature[:]); ok {
+			unsigned = false
 		}
 	}
 	if !ok {

@@ -818,6 +818,13 @@ func TestVerifyS3PathEncoding(t *testing.T) {
 			}
 		})
 	}
+	// A presigned URL whose ":" was decoded on the way (the payload hash
+	// falls back to UNSIGNED-PAYLOAD first, then the body's).
+	pre, _ := presign(t, s.URL+"/b/users/us-east-1%3A1234/a.txt", temp, "s3", "UNSIGNED-PAYLOAD", 300)
+	raw := newRequest(t, http.MethodGet, strings.Replace(pre.URL.String(), "%3A1234", ":1234", 1), nil)
+	if _, err := s.verify(t, raw, opts("s3")); err != nil {
+		t.Fatalf("presigned URL with the colon decoded: %v", err)
+	}
 	// A different key does not verify, however it is encoded.
 	req := newRequest(t, http.MethodGet, s.URL+"/b/users/us-east-1%3A1234/a.txt", nil)
 	sign(t, req, nil, temp, "s3", signedAt)
