@@ -27,6 +27,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cognate-dev/cognate/internal/app"
+	"github.com/cognate-dev/cognate/internal/devstore"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
@@ -66,6 +67,7 @@ type serveFlags struct {
 	publicURL string
 	region    string
 	accountID string
+	objects   bool
 }
 
 func serveCmd() *cobra.Command {
@@ -83,6 +85,7 @@ func serveCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.publicURL, "public-url", env("COGNATE_PUBLIC_URL", ""), "base URL clients reach this server at, the base of issuer URLs (COGNATE_PUBLIC_URL; default http://<addr>)")
 	cmd.Flags().StringVar(&f.region, "region", env("COGNATE_REGION", "us-east-1"), "region used in identifiers (COGNATE_REGION)")
 	cmd.Flags().StringVar(&f.accountID, "account-id", env("COGNATE_ACCOUNT_ID", "000000000000"), "account ID used in ARNs (COGNATE_ACCOUNT_ID)")
+	cmd.Flags().BoolVar(&f.objects, "objectstore", env("COGNATE_OBJECTSTORE", "") == "true", "with --dev: also serve the example S3-compatible object store at <public-url>/s3, bucket "+app.DevBucket+", files under <data>/objects (COGNATE_OBJECTSTORE)")
 	return cmd
 }
 
@@ -90,6 +93,9 @@ func serve(ctx context.Context, f serveFlags) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if f.publicURL == "" {
 		f.publicURL = "http://" + f.addr
+	}
+	if f.objects && !f.dev {
+		return errors.New("--objectstore is a dev-mode example: use it with --dev")
 	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
@@ -144,6 +150,10 @@ func serve(ctx context.Context, f serveFlags) error {
 			return err
 		}
 		seeded.AdminAccessKeyID, seeded.AdminSecretAccessKey = adminID, adminSecret
+		seeded.ObjectStoreEndpoint, seeded.Bucket = "", ""
+		if f.objects {
+			seeded.ObjectStoreEndpoint, seeded.Bucket = strings.TrimSuffix(f.publicURL, "/")+app.DevObjectStorePath, app.DevBucket
+		}
 		if err := app.WriteDevInfo(f.data, seeded); err != nil {
 			return err
 		}
@@ -154,7 +164,16 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	handler := a.Handler()
+	if f.objects {
+		h, store, err := devstore.Handler(a, filepath.Join(f.data, "objects"))
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		handler = h
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
@@ -172,6 +191,10 @@ func serve(ctx context.Context, f serveFlags) error {
 }
 
 func printDev(d app.DevInfo, created bool, data string) {
+	objects := ""
+	if d.ObjectStoreEndpoint != "" {
+		objects = fmt.Sprintf("\n  object store        %s (bucket %s; each identity owns users/<identity ID>/, guests read public/)", d.ObjectStoreEndpoint, d.Bucket)
+	}
 	what := "reusing"
 	if created {
 		what = "seeded"
@@ -187,12 +210,12 @@ Cognate dev mode (%s demo data in %s)
   logins key          %s
   authenticated role  %s
   guest role          %s
-  admin credentials   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s
+  admin credentials   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s%s
 
 Try it:  go run ./examples/quickstart
 
 `, what, data, d.Endpoint, d.Region, d.UserPoolID, d.ClientID, d.Username, d.Password, d.IdentityPoolID,
-		d.LoginsKey, d.AuthenticatedRoleARN, d.GuestRoleARN, d.AdminAccessKeyID, d.AdminSecretAccessKey)
+		d.LoginsKey, d.AuthenticatedRoleARN, d.GuestRoleARN, d.AdminAccessKeyID, d.AdminSecretAccessKey, objects)
 }
 
 func migrateCmd() *cobra.Command {

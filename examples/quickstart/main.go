@@ -6,6 +6,11 @@
 //	go run ./cmd/cognate serve --dev      # in one terminal
 //	go run ./examples/quickstart          # in another
 //
+// With `serve --dev --objectstore`, it then uses the credentials with
+// aws-sdk-go-v2's S3 client against the example object store: an upload to
+// the caller's own prefix, users/<identity ID>/, works; one to another
+// identity's prefix is refused with AccessDenied.
+//
 // By default it reads the IDs that `serve --dev` wrote to ./data/dev.json;
 // flags override each of them.
 package main
@@ -13,6 +18,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,9 +28,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	idp "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	idptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // config is what the quickstart needs; field names match ./data/dev.json.
@@ -36,6 +45,9 @@ type config struct {
 	Username       string `json:"username"`
 	Password       string `json:"password"`
 	IdentityPoolID string `json:"identityPoolId"`
+	// ObjectStoreEndpoint and Bucket are set by serve --dev --objectstore.
+	ObjectStoreEndpoint string `json:"objectStoreEndpoint"`
+	Bucket              string `json:"bucket"`
 }
 
 // result is what one run obtained.
@@ -43,6 +55,11 @@ type result struct {
 	IdentityID  string
 	AccessKeyID string
 	Expiration  time.Time
+	// Uploaded is the key written to the caller's own prefix; Refused is the
+	// error code of the write to another identity's prefix ("" when no
+	// object store was used).
+	Uploaded string
+	Refused  string
 }
 
 func main() {
@@ -136,5 +153,34 @@ func run(ctx context.Context, c config, w io.Writer) (result, error) {
 	fmt.Fprintf(w, "identity ID       %s\n", r.IdentityID)
 	fmt.Fprintf(w, "access key ID     %s\n", r.AccessKeyID)
 	fmt.Fprintf(w, "credentials until %s (%s from now)\n", r.Expiration.Local().Format(time.RFC3339), time.Until(r.Expiration).Round(time.Second))
-	return r, nil
+	if c.ObjectStoreEndpoint == "" {
+		return r, nil
+	}
+	c3 := creds.Credentials
+	return r, upload(ctx, c, aws.Credentials{AccessKeyID: aws.ToString(c3.AccessKeyId), SecretAccessKey: aws.ToString(c3.SecretKey),
+		SessionToken: aws.ToString(c3.SessionToken)}, &r, w)
+}
+
+// upload writes to the caller's own prefix and tries another identity's.
+func upload(ctx context.Context, c config, creds aws.Credentials, r *result, w io.Writer) error {
+	store := s3.New(s3.Options{
+		Region: c.Region, Credentials: credentials.StaticCredentialsProvider{Value: creds},
+		BaseEndpoint: aws.String(c.ObjectStoreEndpoint), UsePathStyle: true,
+	})
+	own := "users/" + r.IdentityID + "/hello.txt"
+	if _, err := store.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(c.Bucket), Key: aws.String(own),
+		Body: strings.NewReader("hello from " + c.Username + "\n")}); err != nil {
+		return fmt.Errorf("PutObject %s: %w", own, err)
+	}
+	r.Uploaded = own
+	fmt.Fprintf(w, "uploaded          s3://%s/%s\n", c.Bucket, own)
+	other := "users/us-east-1:00000000-0000-4000-8000-000000000000/hello.txt"
+	_, err := store.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(c.Bucket), Key: aws.String(other), Body: strings.NewReader("nope\n")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		return fmt.Errorf("PutObject to another identity's prefix: got %v, want AccessDenied", err)
+	}
+	r.Refused = ae.ErrorCode()
+	fmt.Fprintf(w, "refused           s3://%s/%s (%s)\n", c.Bucket, other, ae.ErrorCode())
+	return nil
 }

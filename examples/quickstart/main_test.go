@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/app"
+	"github.com/cognate-dev/cognate/internal/devstore"
 )
 
 // TestQuickstartAgainstDevMode seeds the dev-mode demo exactly as
@@ -38,6 +40,8 @@ func TestQuickstartAgainstDevMode(t *testing.T) {
 	if err != nil || !created {
 		t.Fatalf("SeedDev = %v, %v", created, err)
 	}
+	// As serve --dev --objectstore: the object store beside the broker.
+	dev.ObjectStoreEndpoint, dev.Bucket = url+app.DevObjectStorePath, app.DevBucket
 	if err := app.WriteDevInfo(data, dev); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +51,12 @@ func TestQuickstartAgainstDevMode(t *testing.T) {
 		t.Fatalf("second SeedDev = %+v, %v, %v; want the same pools reused", again, created, err)
 	}
 
-	srv := httptest.NewUnstartedServer(a.Handler())
+	handler, store, err := devstore.Handler(a, filepath.Join(data, "objects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	srv := httptest.NewUnstartedServer(handler)
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
@@ -70,6 +79,12 @@ func TestQuickstartAgainstDevMode(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), r.IdentityID) {
 		t.Errorf("output does not show the identity ID:\n%s", out.String())
+	}
+	if r.Uploaded != "users/"+r.IdentityID+"/hello.txt" || r.Refused != "AccessDenied" {
+		t.Errorf("object store: uploaded %q, refused %q; want the own prefix written and another's refused with AccessDenied", r.Uploaded, r.Refused)
+	}
+	if b, err := os.ReadDir(filepath.Join(data, "objects")); err != nil || len(b) == 0 {
+		t.Errorf("nothing stored under %s: %v", filepath.Join(data, "objects"), err)
 	}
 	// A second run gets the same identity.
 	r2, err := run(ctx, cfg, io.Discard)

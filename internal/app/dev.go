@@ -183,3 +183,7 @@ func (a *App) ensureRole(ctx context.Context, name, trust string) (string, error
 func loginsKey(publicURL, poolID string) string {
 	return (&upprovider.Resolver{PublicURL: publicURL}).LoginsKey(poolID)
 }
+
+// DevObjectStorePath is where the dev-mode object store is mounted on the
+// broker's listener: its endpoint is <public URL>/s3 (path-style).
+const DevObjectStorePath = "/s3"
