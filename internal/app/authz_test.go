@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognate-dev/cognate/broker/authz"
+	"github.com/cognate-dev/cognate/internal/app"
 )
 
 // cognateCreds signs user in and returns their identity ID and credentials.
@@ -159,5 +160,43 @@ func TestAuthzModesAgainstBroker(t *testing.T) {
 	}
 	if _, err := authz.NewLocal(ctx, authz.LocalConfig{Client: bad.Client}); err == nil {
 		t.Fatal("/v1/authz/snapshot accepted a wrongly signed call")
+	}
+}
+
+// Resource servers may sign /v1/authorize and /v1/authz/snapshot with their
+// own configured credentials, and nothing else with them.
+func TestResourceServerCredentials(t *testing.T) {
+	ctx := context.Background()
+	const rsID, rsSecret = "AKIARESOURCESERVER01", "resource-server-secret-0123456789"
+	e := startWith(t, filepath.Join(t.TempDir(), "cognate.db"), "127.0.0.1:0", func(o *app.Options) {
+		o.ResourceServers = map[string]string{rsID: rsSecret}
+	})
+	f := e.setup(ctx)
+	aliceID, c := e.cognateCreds(ctx, f, f.identityPoolID, "alice")
+	rs := authz.Client{BrokerURL: e.url, AccessKeyID: rsID, SecretAccessKey: rsSecret, HTTPClient: e.srv.Client()}
+	local, err := authz.NewLocal(ctx, authz.LocalConfig{Client: rs, Refresh: time.Hour, Now: e.clock.Now})
+	if err != nil {
+		t.Fatalf("snapshot with resource-server credentials: %v", err)
+	}
+	local.Close()
+	r := httptest.NewRequest(http.MethodGet, "http://store.example/b/users/"+aliceID+"/a.txt", nil)
+	sum := sha256.Sum256(nil)
+	r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+	if err := v4.NewSigner().SignHTTP(ctx, c, r, hex.EncodeToString(sum[:]), "s3", "us-east-1", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&authz.Remote{Client: rs}).Authorize(ctx, &authz.Request{HTTP: r, BodySHA256: &sum, Service: "s3",
+		Action: "s3:GetObject", Resource: "arn:aws:s3:::b/users/" + aliceID + "/a.txt"})
+	if err != nil || res.IdentityID != aliceID {
+		t.Fatalf("authorize with resource-server credentials: %+v, %v", res, err)
+	}
+	// The same credentials are not admin credentials.
+	rsIAM := iam.New(iam.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(rsID, rsSecret, ""),
+		HTTPClient: e.srv.Client(), BaseEndpoint: aws.String(e.url), RetryMaxAttempts: 1})
+	if _, err := rsIAM.ListRoles(ctx, &iam.ListRolesInput{}); err == nil {
+		t.Fatal("resource-server credentials were accepted for IAM")
+	}
+	if status, _ := e.nativeAs(rsID, rsSecret, http.MethodPost, "/v1/simulate", []byte(`{}`)); status != http.StatusForbidden {
+		t.Fatalf("resource-server credentials on /v1/simulate: %d, want 403", status)
 	}
 }

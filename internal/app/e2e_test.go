@@ -91,7 +91,10 @@ func masterKey() []byte { return bytes.Repeat([]byte{7}, 32) }
 func start(t *testing.T, dbPath string) *env { return startAt(t, dbPath, "127.0.0.1:0") }
 
 // startAt is start on a given listen address.
-func startAt(t *testing.T, dbPath, addr string) *env {
+func startAt(t *testing.T, dbPath, addr string) *env { return startWith(t, dbPath, addr, nil) }
+
+// startWith is startAt with mod applied to the options.
+func startWith(t *testing.T, dbPath, addr string, mod func(*app.Options)) *env {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -100,11 +103,15 @@ func startAt(t *testing.T, dbPath, addr string) *env {
 	url := "http://" + ln.Addr().String()
 	clk := &clock{}
 	logs := &lockedBuffer{}
-	a, err := app.Open(context.Background(), app.Options{
+	opts := app.Options{
 		DBPath: dbPath, PublicURL: url, MasterKey: masterKey(),
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret,
 		Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now,
-	})
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	a, err := app.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

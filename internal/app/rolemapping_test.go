@@ -386,13 +386,19 @@ func TestPrincipalTags(t *testing.T) {
 // native sends a SigV4-signed (service "cognate") request to the native API.
 func (e *env) native(method, path string, body []byte, secret string) (int, []byte) {
 	e.t.Helper()
+	return e.nativeAs(adminID, secret, method, path, body)
+}
+
+// nativeAs is native signed with any credentials.
+func (e *env) nativeAs(akid, secret, method, path string, body []byte) (int, []byte) {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: adminID, SecretAccessKey: secret}
+	creds := aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "cognate", "us-east-1", time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
