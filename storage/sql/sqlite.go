@@ -324,4 +324,31 @@ var sqliteMigrations = []migration{
 		) WITHOUT ROWID, STRICT`,
 		`CREATE INDEX revocations_at ON revocations (revoked_at)`,
 	}},
+
+	// 6: federation (issue 5): IAM OIDC and SAML providers, and the SAML
+	// assertion IDs seen (replay protection until they expire).
+	{stmts: []string{
+		`CREATE TABLE oidc_providers (
+			arn         TEXT NOT NULL PRIMARY KEY,
+			url         TEXT NOT NULL UNIQUE,
+			client_ids  TEXT NOT NULL,
+			thumbprints TEXT NOT NULL,
+			tags        TEXT NOT NULL,
+			created_at  INTEGER
+		) STRICT`,
+		`CREATE TABLE saml_providers (
+			arn         TEXT NOT NULL PRIMARY KEY,
+			name        TEXT NOT NULL UNIQUE,
+			metadata    TEXT NOT NULL,
+			valid_until INTEGER,
+			tags        TEXT NOT NULL,
+			created_at  INTEGER,
+			updated_at  INTEGER
+		) STRICT`,
+		`CREATE TABLE saml_assertions (
+			id         TEXT NOT NULL PRIMARY KEY,
+			expires_at INTEGER NOT NULL
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX saml_assertions_expiry ON saml_assertions (expires_at)`,
+	}},
 }
