@@ -41,59 +41,90 @@ func OpenSessionToken(ring *keyring.Ring, token string, now time.Time) (Session,
 }
 
 // IssueCredentials is Cognito Identity's GetCredentialsForIdentity (enhanced
-// flow): it checks the logins against the identity, chooses the role (the
-// pool's role for the identity's kind, or the provider's role mapping with
-// customRoleARN to pick among allowed roles), checks the role's trust
-// policy, and mints credentials valid for the configured TTL (1 hour by
-// default) carrying the principal tags mapped for the provider, or, for a
-// guest, the pool's guest session policy.
+// flow): it checks the logins against the identity, links new ones to it
+// (a guest presenting a login becomes authenticated and keeps its ID; a
+// login linked to another identity merges the two and the survivor's ID is
+// returned: reference §4.4), chooses the role (the pool's role for the
+// identity's kind, or the provider's role mapping with customRoleARN to pick
+// among allowed roles), checks the role's trust policy, and mints
+// credentials valid for the configured TTL (1 hour by default) carrying the
+// principal tags mapped for the provider, or, for a guest, the pool's guest
+// session policy.
 //
 // An authenticated identity must present at least one valid login linked to
-// it; a guest identity must present none and needs a pool that allows guests.
+// it; a guest identity presenting none needs a pool that allows guests.
+// Instead of provider logins, the Logins key cognito-identity.amazonaws.com
+// may carry a Cognito OpenID token of this identity (GetOpenIdToken,
+// GetOpenIdTokenForDeveloperIdentity), alone; its amr decides the kind and
+// its principal tags (developer PrincipalTags) become session tags.
 //
 // Errors: ValidationException, ResourceNotFoundException (identity or pool),
 // NotAuthorizedException (logins missing, invalid or not linked; identity
 // disabled; guests not allowed; a role mapping denied),
+// ResourceConflictException (two users of one provider would share the
+// identity, or it would have more than MaxLinkedLogins logins),
 // InvalidIdentityPoolConfigurationException (no role for the identity's
 // kind, the role does not exist, or its trust policy refuses).
 func (s *Service) IssueCredentials(ctx context.Context, identityID string, logins map[string]string, customRoleARN string) (string, Credentials, error) {
+	if tok, ok := logins[cognitoIdentityKey]; ok {
+		return s.issueForOpenIDToken(ctx, identityID, logins, tok, customRoleARN)
+	}
+	id, pool, verified, err := s.identityForSession(ctx, identityID, logins, nil)
+	if err != nil {
+		return "", Credentials{}, err
+	}
+	if !id.Authenticated() && !pool.AllowUnauthenticated {
+		return "", Credentials{}, fault.New(fault.NotAuthorized, "Unauthenticated access is not supported for this identity pool.")
+	}
+	g, err := s.decide(ctx, pool, id.ID, id.Authenticated(), verified, customRoleARN)
+	if err != nil {
+		return "", Credentials{}, err
+	}
+	creds, err := s.mint(g.session())
+	if err != nil {
+		return "", Credentials{}, err
+	}
+	return id.ID, creds, nil
+}
+
+// issueForOpenIDToken is IssueCredentials with a Cognito OpenID token as the
+// only login (reference §3.3: the developer-authenticated enhanced flow).
+func (s *Service) issueForOpenIDToken(ctx context.Context, identityID string, logins map[string]string, token, customRoleARN string) (string, Credentials, error) {
+	if len(logins) != 1 {
+		return "", Credentials{}, fault.New(fault.NotAuthorized, "Invalid login token. A Cognito token must be the only login.")
+	}
 	id, err := s.identity(ctx, identityID)
 	if err != nil {
 		return "", Credentials{}, err
 	}
 	pool, err := s.store.GetPool(ctx, id.PoolID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return "", Credentials{}, fault.New(fault.ResourceNotFound, "Identity '%s' not found.", identityID)
+		return "", Credentials{}, identityNotFound(identityID)
 	} else if err != nil {
 		return "", Credentials{}, fault.Internalf(err, "get identity pool")
 	}
 	if id.Disabled {
-		return "", Credentials{}, fault.New(fault.NotAuthorized, "Identity '%s' is disabled.", id.ID)
+		return "", Credentials{}, identityDisabled(id.ID)
+	}
+	claims, err := s.verifyOpenIDToken(ctx, token)
+	if err != nil {
+		var exp *openIDExpiredError
+		if errors.As(err, &exp) {
+			return "", Credentials{}, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Token expired: "+exp.message(s.now()))
+		}
+		return "", Credentials{}, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Couldn't verify signed token.")
+	}
+	authenticated := claims.authenticated()
+	if claims.Subject != id.ID || claims.Audience != pool.ID || authenticated != id.Authenticated() {
+		return "", Credentials{}, errLoginsDontMatch()
 	}
 	var matched verifiedLogins
-	if id.Authenticated() {
-		if len(logins) == 0 {
-			return "", Credentials{}, errLoginsDontMatch()
-		}
-		verified, err := s.verifyLogins(ctx, pool, logins)
-		if err != nil {
-			return "", Credentials{}, err
-		}
-		if matched = matchLogins(id, verified); len(matched) == 0 {
-			return "", Credentials{}, errLoginsDontMatch()
-		}
-	} else {
-		if len(logins) > 0 {
-			// Linking a login to a guest identity is part of the identity
-			// lifecycle (a later issue); refuse rather than mint guest
-			// credentials for a caller that presented a login.
-			return "", Credentials{}, errLoginsDontMatch()
-		}
-		if !pool.AllowUnauthenticated {
-			return "", Credentials{}, fault.New(fault.NotAuthorized, "Unauthenticated access is not supported for this identity pool.")
-		}
+	if authenticated {
+		matched = verifiedLogins{claims.login()}
+	} else if !pool.AllowUnauthenticated {
+		return "", Credentials{}, fault.New(fault.NotAuthorized, "Unauthenticated access is not supported for this identity pool.")
 	}
-	g, err := s.decide(ctx, pool, id.ID, id.Authenticated(), matched, customRoleARN)
+	g, err := s.decideWith(ctx, pool, id.ID, authenticated, matched, customRoleARN, claims.principalTags())
 	if err != nil {
 		return "", Credentials{}, err
 	}
@@ -110,9 +141,12 @@ func errLoginsDontMatch() *fault.Error {
 
 // mint builds, seals and self-verifies credentials for sess: new access key
 // ID and secret, issue time now, expiry now + TTL (whole seconds).
-func (s *Service) mint(sess Session) (Credentials, error) {
+func (s *Service) mint(sess Session) (Credentials, error) { return s.mintFor(sess, s.ttl) }
+
+// mintFor is mint with expiry now + ttl (STS DurationSeconds).
+func (s *Service) mintFor(sess Session, ttl time.Duration) (Credentials, error) {
 	now := s.now().UTC().Truncate(time.Second)
-	exp := now.Add(s.ttl)
+	exp := now.Add(ttl)
 	sess.AccessKeyID = ids.AccessKeyID()
 	sess.SecretKey = ids.SecretAccessKey()
 	sess.IssuedAt = now.Unix()

@@ -64,6 +64,13 @@ func invalidPoolConfig() *fault.Error {
 // allow sts:AssumeRoleWithWebIdentity (and sts:TagSession when tags are
 // passed) for this pool, identity and amr.
 func (s *Service) decide(ctx context.Context, pool Pool, identityID string, authenticated bool, matched verifiedLogins, customRoleARN string) (grant, error) {
+	return s.decideWith(ctx, pool, identityID, authenticated, matched, customRoleARN, nil)
+}
+
+// decideWith is decide with extra principal tags for an authenticated
+// identity (a developer's PrincipalTags carried by a Cognito OpenID token),
+// which win over mapped ones of the same key.
+func (s *Service) decideWith(ctx context.Context, pool Pool, identityID string, authenticated bool, matched verifiedLogins, customRoleARN string, extraTags map[string]string) (grant, error) {
 	g := grant{IdentityID: identityID, PoolID: pool.ID, Authenticated: authenticated, Choice: policy.RoleChoice{Rule: -1}}
 	if authenticated {
 		g.AMR = []string{"authenticated"}
@@ -76,6 +83,12 @@ func (s *Service) decide(ctx context.Context, pool Pool, identityID string, auth
 		tags, err := s.principalTags(ctx, pool.ID, matched)
 		if err != nil {
 			return g, err
+		}
+		for k, v := range extraTags {
+			if tags == nil {
+				tags = map[string]string{}
+			}
+			tags[k] = v
 		}
 		g.PrincipalTags = tags
 	} else {
@@ -185,10 +198,12 @@ func providerName(key string) string {
 // cognito-identity.amazonaws.com with the pool ID (aud), identity ID (sub)
 // and amr in the context; with tags, sts:TagSession must be allowed too.
 func (s *Service) checkTrust(role policy.Role, poolID, identityID string, amr []string, tags bool) policy.Decision {
-	tp, err := s.policies.trust(role.TrustPolicy)
-	if err != nil {
-		return policy.Decision{Statement: -1, Reason: "the role's trust policy does not parse: " + err.Error()}
-	}
+	return s.evaluateTrust(role, policy.CognitoPrincipal, cognitoTrustContext(poolID, identityID, amr), tags)
+}
+
+// cognitoTrustContext is the condition context a Cognito identity is
+// trusted in (reference §5).
+func cognitoTrustContext(poolID, identityID string, amr []string) policy.Context {
 	c := policy.Context{}
 	c.Set(policy.KeyAud, poolID)
 	if identityID != "" {
@@ -196,10 +211,20 @@ func (s *Service) checkTrust(role policy.Role, poolID, identityID string, amr []
 	}
 	c.Set(policy.KeyAmr, amr...)
 	c.Set(policy.KeyFederatedProvider, policy.CognitoPrincipal.ID)
+	return c
+}
+
+// evaluateTrust evaluates the role's trust policy for sts:AssumeRoleWithWebIdentity
+// by principal in context c; with tags, sts:TagSession must be allowed too.
+func (s *Service) evaluateTrust(role policy.Role, principal policy.Principal, c policy.Context, tags bool) policy.Decision {
+	tp, err := s.policies.trust(role.TrustPolicy)
+	if err != nil {
+		return policy.Decision{Statement: -1, Reason: "the role's trust policy does not parse: " + err.Error()}
+	}
 	src := []policy.Source{{Name: role.ARN + " trust policy", Policy: tp}}
-	d := policy.Evaluate(&policy.Request{Action: actionAssumeRoleWithWebIdentity, Principal: policy.CognitoPrincipal, Context: c}, src, nil)
+	d := policy.Evaluate(&policy.Request{Action: actionAssumeRoleWithWebIdentity, Principal: principal, Context: c}, src, nil)
 	if d.Allowed && tags {
-		if t := policy.Evaluate(&policy.Request{Action: actionTagSession, Principal: policy.CognitoPrincipal, Context: c}, src, nil); !t.Allowed {
+		if t := policy.Evaluate(&policy.Request{Action: actionTagSession, Principal: principal, Context: c}, src, nil); !t.Allowed {
 			return t
 		}
 	}

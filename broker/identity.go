@@ -31,6 +31,17 @@ func (v verifiedLogins) logins() []Login {
 	return out
 }
 
+// anyOwnedBy reports whether one of the logins is linked to identityID in
+// view.
+func (v verifiedLogins) anyOwnedBy(view LoginsView, identityID string) bool {
+	for _, l := range v.logins() {
+		if view.Owners[l] == identityID {
+			return true
+		}
+	}
+	return false
+}
+
 // verifyLogins checks every entry of a Logins map with the provider the pool
 // trusts for its key. Any failure fails the whole call.
 func (s *Service) verifyLogins(ctx context.Context, pool Pool, logins map[string]string) (verifiedLogins, error) {
@@ -54,6 +65,11 @@ func (s *Service) verifyLogins(ctx context.Context, pool Pool, logins map[string
 		if k == cognitoIdentityKey {
 			return nil, fault.New(fault.NotAuthorized, "Invalid login token. Can't pass in a Cognito token.")
 		}
+		if pool.DeveloperProviderName != "" && k == pool.DeveloperProviderName {
+			// Developer user IDs are trusted from the SigV4-signed
+			// GetOpenIdTokenForDeveloperIdentity only (reference §4.4).
+			return nil, fault.New(fault.NotAuthorized, "Token is not from a supported provider of this identity pool.")
+		}
 		p, err := s.providers.Resolve(ctx, pool, k)
 		if err != nil {
 			return nil, err
@@ -72,16 +88,21 @@ func (s *Service) verifyLogins(ctx context.Context, pool Pool, logins map[string
 //
 // With no logins it creates a new unauthenticated (guest) identity every call
 // when the pool allows guests (NotAuthorizedException otherwise). With logins,
-// every token is verified; the identity already linked to one of them is
-// returned, or a new identity linked to all of them is created. A returned ID
-// is durable: it was committed before this returns, and a race between two
-// callers for the same new login is settled by the store's unique key, both
-// getting the winner's ID.
+// every token is verified; the identity already linked to them is returned.
+// Logins presented together are linked (reference §4.4): those linked to no
+// identity join the identity that owns one of the others, or a new identity
+// gets them all; logins owned by different identities merge them, the owner
+// of the first login (in Logins key order) surviving and the others being
+// disabled with their sessions revoked. A returned ID is durable: it was
+// committed before this returns, in one transaction with every link and
+// merge, and a race between two callers for the same new login is settled
+// by the store, both getting the same ID.
 //
 // Errors: ValidationException (malformed ID), ResourceNotFoundException (no
 // such pool), NotAuthorizedException (guests not allowed, bad token, provider
-// not trusted), ResourceConflictException (logins belong to different
-// identities; merging comes in a later issue).
+// not trusted, identity disabled), ResourceConflictException (two users of
+// one provider would share an identity), LimitExceededException (more than
+// MaxLinkedLogins logins).
 func (s *Service) ResolveIdentity(ctx context.Context, poolID string, logins map[string]string) (string, error) {
 	pool, err := s.Pool(ctx, poolID)
 	if err != nil {
@@ -97,32 +118,47 @@ func (s *Service) ResolveIdentity(ctx context.Context, poolID string, logins map
 	if err != nil {
 		return "", err
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		existing, err := s.findLinked(ctx, pool.ID, verified)
-		if err != nil {
-			return "", err
+	// The common case reads only: every login already linked to one identity.
+	if id, err := s.linkedToOne(ctx, pool.ID, verified); err != nil {
+		return "", err
+	} else if id != nil {
+		if id.Disabled {
+			return "", identityDisabled(id.ID)
 		}
-		if existing != nil {
-			if existing.Disabled {
-				return "", fault.New(fault.NotAuthorized, "Identity '%s' is disabled.", existing.ID)
-			}
-			return existing.ID, nil
-		}
-		id, err := s.createIdentity(ctx, pool, verified.logins())
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, storage.ErrAlreadyExists) {
-			return "", err
-		}
-		// Another caller linked one of these logins first: read its identity.
+		return id.ID, nil
 	}
-	return "", fault.New(fault.ResourceConflict, "Identity could not be resolved; retry the request.")
+	change, err := s.changeLogins(ctx, pool.ID, nil, verified.logins(), func(v LoginsView) (LoginsChange, error) {
+		return s.linkPlan(v, pool, "", verified.logins(), fault.LimitExceeded)
+	})
+	if err != nil {
+		return "", err
+	}
+	return change.Target, nil
+}
+
+// linkedToOne returns the identity every verified login is linked to, or
+// nil when one is not linked or they are linked to different identities.
+func (s *Service) linkedToOne(ctx context.Context, poolID string, verified verifiedLogins) (*Identity, error) {
+	var found *Identity
+	for _, v := range verified {
+		id, err := s.store.FindIdentityByLogin(ctx, poolID, v.Provider, v.Subject)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fault.Internalf(err, "find identity by login")
+		}
+		if found != nil && found.ID != id.ID {
+			return nil, nil
+		}
+		found = &id
+	}
+	return found, nil
 }
 
 // findLinked returns the identity the verified logins are linked to, nil if
 // none is, and ResourceConflictException if they are linked to different
-// identities.
+// identities (Simulate, which changes nothing, does not merge them).
 func (s *Service) findLinked(ctx context.Context, poolID string, verified verifiedLogins) (*Identity, error) {
 	var found *Identity
 	for _, v := range verified {

@@ -48,6 +48,10 @@ type Config struct {
 	CredentialsTTL time.Duration
 	Now            func() time.Time // nil → time.Now
 	Logger         *slog.Logger
+	PublicURL      string              // base of the Cognito OpenID token issuer, {PublicURL}/identity (openid.go)
+	WebIdentity    WebIdentityVerifier // other issuers' tokens for STS AssumeRoleWithWebIdentity; nil: none (sts.go)
+	OIDCProviders  OIDCProviderStore   // IAM OIDC providers (oidc_providers.go)
+	SAMLProviders  SAMLProviderStore   // IAM SAML providers and the SAML assertion replay cache (saml_providers.go)
 }
 
 // Service implements identity pools, identities and credential minting.
@@ -64,6 +68,10 @@ type Service struct {
 	policies  policyCache
 	verifier  *authz.Verifier
 	revGen    atomic.Uint64 // bumped by revocationsChanged
+	publicURL string
+	webIdent  WebIdentityVerifier
+	oidcStore OIDCProviderStore
+	samlStore SAMLProviderStore
 }
 
 // New returns a Service.
@@ -72,6 +80,9 @@ func New(cfg Config) *Service {
 		store: cfg.Store, roles: cfg.Roles, ring: cfg.Ring, providers: cfg.Providers,
 		region: cfg.Region, account: cfg.AccountID, ttl: cfg.CredentialsTTL,
 		now: cfg.Now, log: cfg.Logger,
+		publicURL: cfg.PublicURL, webIdent: cfg.WebIdentity,
+		oidcStore: cfg.OIDCProviders,
+		samlStore: cfg.SAMLProviders,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -31,6 +31,25 @@ type Store interface {
 	// FindIdentityByLogin returns the identity a login is linked to.
 	FindIdentityByLogin(ctx context.Context, poolID, provider, subject string) (Identity, error)
 
+	// ChangeLogins makes one identity lifecycle change (link, unlink,
+	// merge) in a single transaction. Inside the transaction it reads the
+	// identities of pool poolID named in ids and the identity each of
+	// logins is linked to (LoginsView), passes them to plan, and applies
+	// the LoginsChange plan returns; when plan returns an error, nothing is
+	// written and that error is returned (wrapped). plan may run more than
+	// once (a backend may retry a transaction that lost a race), so it must
+	// have no side effects. When ChangeLogins returns an error, the store is
+	// as it was: a statement failing half-way (a Link login already linked:
+	// storage.ErrAlreadyExists; an Unlink login not linked to the target,
+	// a Merge or target identity that does not exist: storage.ErrNotFound)
+	// rolls back everything before it.
+	ChangeLogins(ctx context.Context, poolID string, ids []string, logins []Login, plan func(LoginsView) (LoginsChange, error)) error
+	// ListIdentities returns up to limit identities of pool poolID (all when
+	// limit <= 0) with ID > after, ordered by ID, each with its logins;
+	// with hideDisabled, disabled identities are left out. An unknown pool
+	// has no identities.
+	ListIdentities(ctx context.Context, poolID, after string, limit int, hideDisabled bool) ([]Identity, error)
+
 	TagStore
 	RevocationStore
 }
@@ -53,6 +72,51 @@ type Identity struct {
 
 // Authenticated reports whether the identity has at least one linked login.
 func (i Identity) Authenticated() bool { return len(i.Logins) > 0 }
+
+// LoginsView is what ChangeLogins reads inside its transaction for plan.
+type LoginsView struct {
+	// Identities holds, by ID, each identity named in ids that exists in
+	// the pool and each identity one of the logins is linked to, with all
+	// its logins.
+	Identities map[string]Identity
+	// Owners maps each of the logins that is linked to its identity's ID;
+	// a login linked to no identity is absent.
+	Owners map[Login]string
+}
+
+// LoginsChange is one identity lifecycle change, as ChangeLogins applies
+// it, in this order: Create, Merge, Unlink, Link, then Target's update.
+// A change with no Create, Merge, Unlink, Link or DisableTarget writes
+// nothing.
+type LoginsChange struct {
+	// Create, when not nil, is a new identity to store first, with its
+	// logins (as CreateIdentity). Target must then be its ID.
+	Create *Identity
+	// Target is the identity the change is about: Link logins are linked
+	// to it, Unlink logins removed from it, Merge identities merged into
+	// it. Its LastModified becomes At.
+	Target string
+	// Merge are identities merged into Target: their logins move to
+	// Target, they are disabled (LastModified At), and a RevokeIdentity
+	// revocation at At is recorded for each (cognito-identity reference
+	// §4.4).
+	Merge []string
+	// Unlink are logins of Target to remove.
+	Unlink []Login
+	// Link are logins, linked to no identity, to link to Target.
+	Link []Login
+	// DisableTarget disables Target and records its RevokeIdentity
+	// revocation at At: an identity whose last login is unlinked is
+	// inaccessible (cognito-identity reference §3.3, UnlinkIdentity).
+	DisableTarget bool
+	// At is the time of the change.
+	At time.Time
+}
+
+// Empty reports whether c writes nothing.
+func (c LoginsChange) Empty() bool {
+	return c.Create == nil && len(c.Merge) == 0 && len(c.Unlink) == 0 && len(c.Link) == 0 && !c.DisableTarget
+}
 
 // PrincipalTagMap is an identity pool's principal tag mapping for one
 // provider (Set/GetPrincipalTagAttributeMap): which claims of that

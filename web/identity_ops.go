@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"time"
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/policy"
+	samlprovider "github.com/cognate-dev/cognate/providers/saml"
 )
 
 // Shapes of the cognito-identity 2014-06-30 model (AWS JSON 1.1). Member
@@ -130,12 +132,188 @@ type deleteIdentitiesOutput struct {
 	UnprocessedIdentityIds []unprocessedIdentityShape `json:"UnprocessedIdentityIds"`
 }
 
+type getOpenIDTokenInput struct {
+	IdentityID string            `json:"IdentityId"`
+	Logins     map[string]string `json:"Logins"`
+}
+
+type openIDTokenOutput struct {
+	IdentityID string `json:"IdentityId"`
+	Token      string `json:"Token"`
+}
+
+type developerTokenInput struct {
+	IdentityPoolID string            `json:"IdentityPoolId"`
+	IdentityID     string            `json:"IdentityId"`
+	Logins         map[string]string `json:"Logins"`
+	PrincipalTags  map[string]string `json:"PrincipalTags"`
+	TokenDuration  *int64            `json:"TokenDuration"`
+}
+
+type lookupDeveloperInput struct {
+	IdentityPoolID          string `json:"IdentityPoolId"`
+	IdentityID              string `json:"IdentityId"`
+	DeveloperUserIdentifier string `json:"DeveloperUserIdentifier"`
+	MaxResults              *int   `json:"MaxResults"`
+	NextToken               string `json:"NextToken"`
+}
+
+type lookupDeveloperOutput struct {
+	IdentityID                  string   `json:"IdentityId"`
+	DeveloperUserIdentifierList []string `json:"DeveloperUserIdentifierList"`
+	NextToken                   string   `json:"NextToken,omitempty"`
+}
+
+type mergeDeveloperInput struct {
+	SourceUserIdentifier      string `json:"SourceUserIdentifier"`
+	DestinationUserIdentifier string `json:"DestinationUserIdentifier"`
+	DeveloperProviderName     string `json:"DeveloperProviderName"`
+	IdentityPoolID            string `json:"IdentityPoolId"`
+}
+
+type unlinkDeveloperInput struct {
+	IdentityID              string `json:"IdentityId"`
+	IdentityPoolID          string `json:"IdentityPoolId"`
+	DeveloperProviderName   string `json:"DeveloperProviderName"`
+	DeveloperUserIdentifier string `json:"DeveloperUserIdentifier"`
+}
+
+type unlinkIdentityInput struct {
+	IdentityID     string            `json:"IdentityId"`
+	Logins         map[string]string `json:"Logins"`
+	LoginsToRemove []string          `json:"LoginsToRemove"`
+}
+
+type identityIDInput struct {
+	IdentityID string `json:"IdentityId"`
+}
+
+// identityDescription is the IdentityDescription shape: Logins are provider
+// names; dates are epoch seconds (with milliseconds).
+type identityDescription struct {
+	IdentityID       string   `json:"IdentityId"`
+	Logins           []string `json:"Logins"`
+	CreationDate     float64  `json:"CreationDate"`
+	LastModifiedDate float64  `json:"LastModifiedDate"`
+}
+
+func describeShape(id broker.Identity) identityDescription {
+	logins := id.Providers()
+	if logins == nil {
+		logins = []string{}
+	}
+	return identityDescription{
+		IdentityID: id.ID, Logins: logins,
+		CreationDate:     float64(id.CreatedAt.UnixMilli()) / 1000,
+		LastModifiedDate: float64(id.LastModified.UnixMilli()) / 1000,
+	}
+}
+
+type listIdentitiesInput struct {
+	IdentityPoolID string `json:"IdentityPoolId"`
+	MaxResults     *int   `json:"MaxResults"`
+	NextToken      string `json:"NextToken"`
+	HideDisabled   bool   `json:"HideDisabled"`
+}
+
+type listIdentitiesOutput struct {
+	IdentityPoolID string                `json:"IdentityPoolId"`
+	Identities     []identityDescription `json:"Identities"`
+	NextToken      string                `json:"NextToken,omitempty"`
+}
+
 // identityPoolOps is the AWSCognitoIdentityService operation table.
-// Public operations (GetId, GetCredentialsForIdentity) are unsigned; the rest
-// need a SigV4 signature with the admin credentials (reference §1.3).
+// Public operations (GetId, GetCredentialsForIdentity, GetOpenIdToken,
+// UnlinkIdentity) are unsigned; the developer operations are signed with the
+// admin or a developer credential (developerAuth); the rest need a SigV4
+// signature with the admin credentials (reference §1.3).
 func (s *Server) identityPoolOps() map[string]op {
 	b := func() *broker.Service { return s.cfg.Broker }
 	return map[string]op{
+		"GetOpenIdToken": opFunc(false, func(ctx context.Context, in getOpenIDTokenInput) (any, error) {
+			ctx = samlprovider.WithReplayScope(ctx, "GetOpenIdToken")
+			id, token, err := b().OpenIDToken(ctx, in.IdentityID, in.Logins)
+			if err != nil {
+				return nil, err
+			}
+			return openIDTokenOutput{IdentityID: id, Token: token}, nil
+		}),
+		"UnlinkIdentity": opFunc(false, func(ctx context.Context, in unlinkIdentityInput) (any, error) {
+			ctx = samlprovider.WithReplayScope(ctx, "UnlinkIdentity")
+			return nil, b().UnlinkLogins(ctx, in.IdentityID, in.Logins, in.LoginsToRemove)
+		}),
+		"DescribeIdentity": opFunc(true, func(ctx context.Context, in identityIDInput) (any, error) {
+			id, err := b().Identity(ctx, in.IdentityID)
+			if err != nil {
+				return nil, err
+			}
+			return describeShape(id), nil
+		}),
+		"ListIdentities": opFunc(true, func(ctx context.Context, in listIdentitiesInput) (any, error) {
+			if in.MaxResults == nil {
+				return nil, fault.New(fault.InvalidParameter, "MaxResults is required.")
+			}
+			list, next, err := b().ListIdentities(ctx, in.IdentityPoolID, in.NextToken, *in.MaxResults, in.HideDisabled)
+			if err != nil {
+				return nil, err
+			}
+			out := listIdentitiesOutput{IdentityPoolID: in.IdentityPoolID, Identities: make([]identityDescription, len(list)), NextToken: next}
+			for i, id := range list {
+				out.Identities[i] = describeShape(id)
+			}
+			return out, nil
+		}),
+		"GetOpenIdTokenForDeveloperIdentity": developerOp(s, "GetOpenIdTokenForDeveloperIdentity",
+			func(in developerTokenInput) string { return in.IdentityPoolID },
+			func(ctx context.Context, in developerTokenInput) (any, error) {
+				var d time.Duration
+				if in.TokenDuration != nil {
+					if *in.TokenDuration < 1 || *in.TokenDuration > 86400 {
+						return nil, fault.New(fault.Validation, "1 validation error detected: Value '%d' at 'tokenDuration' failed to satisfy constraint: Member must have value between 1 and 86400", *in.TokenDuration)
+					}
+					d = time.Duration(*in.TokenDuration) * time.Second
+				}
+				id, token, err := b().IssueDeveloperToken(ctx, broker.DeveloperTokenInput{
+					PoolID: in.IdentityPoolID, IdentityID: in.IdentityID, Logins: in.Logins,
+					PrincipalTags: in.PrincipalTags, TokenDuration: d,
+				})
+				if err != nil {
+					return nil, err
+				}
+				return openIDTokenOutput{IdentityID: id, Token: token}, nil
+			}),
+		"LookupDeveloperIdentity": developerOp(s, "LookupDeveloperIdentity",
+			func(in lookupDeveloperInput) string { return in.IdentityPoolID },
+			func(ctx context.Context, in lookupDeveloperInput) (any, error) {
+				res, err := b().LookupDeveloperIdentity(ctx, broker.DeveloperLookupInput{
+					PoolID: in.IdentityPoolID, IdentityID: in.IdentityID, DeveloperUserID: in.DeveloperUserIdentifier,
+					MaxResults: in.MaxResults, NextToken: in.NextToken,
+				})
+				if err != nil {
+					return nil, err
+				}
+				users := res.DeveloperUserIDs
+				if users == nil {
+					users = []string{}
+				}
+				return lookupDeveloperOutput{IdentityID: res.IdentityID, DeveloperUserIdentifierList: users, NextToken: res.NextToken}, nil
+			}),
+		"MergeDeveloperIdentities": developerOp(s, "MergeDeveloperIdentities",
+			func(in mergeDeveloperInput) string { return in.IdentityPoolID },
+			func(ctx context.Context, in mergeDeveloperInput) (any, error) {
+				id, err := b().MergeDeveloperIdentities(ctx, in.IdentityPoolID, in.DeveloperProviderName,
+					in.SourceUserIdentifier, in.DestinationUserIdentifier)
+				if err != nil {
+					return nil, err
+				}
+				return getIDOutput{IdentityID: id}, nil
+			}),
+		"UnlinkDeveloperIdentity": developerOp(s, "UnlinkDeveloperIdentity",
+			func(in unlinkDeveloperInput) string { return in.IdentityPoolID },
+			func(ctx context.Context, in unlinkDeveloperInput) (any, error) {
+				return nil, b().UnlinkDeveloperIdentity(ctx, in.IdentityPoolID, in.IdentityID,
+					in.DeveloperProviderName, in.DeveloperUserIdentifier)
+			}),
 		"CreateIdentityPool": opFunc(true, func(ctx context.Context, in identityPoolShape) (any, error) {
 			pin, err := in.input()
 			if err != nil {
@@ -224,7 +402,12 @@ func (s *Server) identityPoolOps() map[string]op {
 			}
 			return out, nil
 		}),
+		// A SAML response is single-use per operation (saml.WithReplayScope):
+		// Cognito clients send the same Logins to GetId and then to
+		// GetCredentialsForIdentity, but a captured response cannot mint
+		// credentials twice.
 		"GetId": opFunc(false, func(ctx context.Context, in getIDInput) (any, error) {
+			ctx = samlprovider.WithReplayScope(ctx, "GetId")
 			id, err := b().ResolveIdentity(ctx, in.IdentityPoolID, in.Logins)
 			if err != nil {
 				return nil, err
@@ -232,6 +415,7 @@ func (s *Server) identityPoolOps() map[string]op {
 			return getIDOutput{IdentityID: id}, nil
 		}),
 		"GetCredentialsForIdentity": opFunc(false, func(ctx context.Context, in getCredentialsInput) (any, error) {
+			ctx = samlprovider.WithReplayScope(ctx, "GetCredentialsForIdentity")
 			id, c, err := b().IssueCredentials(ctx, in.IdentityID, in.Logins, in.CustomRoleArn)
 			if err != nil {
 				return nil, err

@@ -15,7 +15,10 @@ import (
 // the action's request parameters (names as in the API reference), calls the
 // broker, and returns the members of <{Action}Result>. Policy documents are
 // returned URL-encoded (RFC 3986), as IAM does.
-var iamActions = map[string]queryAction{
+var iamActions = mergeActions(iamRoleActions, iamOIDCActions, iamSAMLActions)
+
+// iamRoleActions are the role and policy actions.
+var iamRoleActions = map[string]queryAction{
 	// Roles.
 	"CreateRole":             (*Server).iamCreateRole,
 	"GetRole":                (*Server).iamGetRole,
@@ -363,4 +366,19 @@ func (s *Server) iamListAttachedRolePolicies(ctx context.Context, p *queryParams
 		out.AttachedPolicies = append(out.AttachedPolicies, attachedPolicyXML{PolicyName: mp.Name, PolicyArn: mp.ARN})
 	}
 	return out, nil
+}
+
+// mergeActions joins action tables; a name in two tables is a programming
+// error and panics at start-up.
+func mergeActions(tables ...map[string]queryAction) map[string]queryAction {
+	out := map[string]queryAction{}
+	for _, t := range tables {
+		for name, a := range t {
+			if _, dup := out[name]; dup {
+				panic("web: IAM action " + name + " registered twice")
+			}
+			out[name] = a
+		}
+	}
+	return out
 }

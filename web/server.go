@@ -39,6 +39,8 @@ type Config struct {
 	// calls (Cognito management operations, Admin*, IAM).
 	AdminAccessKeyID     string
 	AdminSecretAccessKey string
+	// DeveloperCredentials (access key ID → secret and pool) may call the developer operations for one pool (developer_auth.go).
+	DeveloperCredentials map[string]DeveloperCredential
 	// ResourceServers are the credentials (access key ID → secret) resource
 	// servers sign POST /v1/authorize and GET /v1/authz/snapshot with; the
 	// admin credentials are accepted there too.
@@ -100,6 +102,8 @@ func New(cfg Config) *Server {
 	s.registerUserPoolRoutes(e)
 	s.registerNativeRoutes(e)
 	s.registerAdminRoutes(e)
+	s.registerOpenIDRoutes(e)
+	e.Use(s.developerAuth) // the developer operations' SigV4 check (developer_auth.go)
 	s.echo = e
 	return s
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
+	"github.com/cognate-dev/cognate/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -133,11 +134,15 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	developers, err := parseDeveloperCredentials(os.Getenv("COGNATE_DEVELOPER_CREDENTIALS"))
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(ctx, app.Options{
 		DBPath: filepath.Join(f.data, "cognate.db"), PublicURL: f.publicURL,
 		Region: f.region, AccountID: f.accountID, MasterKey: master,
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
-		ResourceServers: resourceServers,
+		ResourceServers: resourceServers, DeveloperCredentials: developers,
 	})
 	if err != nil {
 		return err
@@ -264,6 +269,24 @@ func parseCredentialList(v string) (map[string]string, error) {
 			return nil, errors.New("COGNATE_RESOURCE_SERVERS: want <access key ID>:<secret of at least 16 characters>, comma-separated")
 		}
 		out[id] = secret
+	}
+	return out, nil
+}
+
+// parseDeveloperCredentials parses COGNATE_DEVELOPER_CREDENTIALS:
+// "<access key ID>:<secret>:<identity pool ID>[,...]". The identity pool ID
+// itself contains a colon ("us-east-1:<uuid>").
+func parseDeveloperCredentials(v string) (map[string]web.DeveloperCredential, error) {
+	out := map[string]web.DeveloperCredential{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		parts := strings.SplitN(item, ":", 3)
+		if len(parts) != 3 || parts[0] == "" || len(parts[1]) < 16 || !strings.Contains(parts[2], ":") {
+			return nil, errors.New("COGNATE_DEVELOPER_CREDENTIALS: want <access key ID>:<secret of at least 16 characters>:<identity pool ID>, comma-separated")
+		}
+		out[parts[0]] = web.DeveloperCredential{Secret: parts[1], PoolID: parts[2]}
 	}
 	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
@@ -17,6 +19,8 @@ import (
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/internal/reqid"
 	"github.com/cognate-dev/cognate/providers"
+	oidcprovider "github.com/cognate-dev/cognate/providers/oidc"
+	samlprovider "github.com/cognate-dev/cognate/providers/saml"
 	upprovider "github.com/cognate-dev/cognate/providers/userpool"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
 	"github.com/cognate-dev/cognate/userpool"
@@ -39,8 +43,12 @@ type Options struct {
 	// ResourceServers are extra credentials (access key ID → secret) that
 	// may call POST /v1/authorize and GET /v1/authz/snapshot.
 	ResourceServers map[string]string
-	Logger          *slog.Logger
-	Now             func() time.Time // nil → time.Now
+	// DeveloperCredentials are backend credentials (access key ID →
+	// secret and the one identity pool they serve) for the developer
+	// identity operations.
+	DeveloperCredentials map[string]web.DeveloperCredential
+	Logger               *slog.Logger
+	Now                  func() time.Time // nil → time.Now
 }
 
 // App is a running Cognate: its stores, services and HTTP handler.
@@ -86,16 +94,31 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		Store: db.UserPools(), Ring: ring, PublicURL: o.PublicURL, Region: o.Region,
 		Now: o.Now, Logger: o.Logger,
 	})
-	res := &resolver{up: &upprovider.Resolver{PublicURL: o.PublicURL, Region: o.Region, KeySet: ring, Now: o.Now}}
+	res := &resolver{
+		up:      &upprovider.Resolver{PublicURL: o.PublicURL, Region: o.Region, KeySet: ring, Now: o.Now},
+		oidc:    oidcprovider.NewRegistry(oidcprovider.Config{Now: o.Now, Logger: o.Logger}),
+		account: o.AccountID,
+		log:     o.Logger,
+	}
+	wi := &webIdentity{oidc: res.oidc, account: o.AccountID}
 	br := broker.New(broker.Config{
-		Store: db.IdentityPools(), Roles: db.Roles(), Ring: ring, Providers: res,
+		Store: db.IdentityPools(), Roles: db.Roles(), Ring: ring, Providers: res, WebIdentity: wi,
 		Region: o.Region, AccountID: o.AccountID, Now: o.Now, Logger: o.Logger,
+		PublicURL: o.PublicURL,
+
+		OIDCProviders: db.OIDCProviders(),
+		SAMLProviders: db.SAMLProviders(),
+	})
+	res.broker, wi.broker = br, br
+	res.saml = samlprovider.New(samlprovider.Config{
+		EntityID: strings.TrimSuffix(o.PublicURL, "/") + "/saml", ACSURL: strings.TrimSuffix(o.PublicURL, "/") + "/saml/acs",
+		Now: o.Now, Replay: samlprovider.ReplayFunc(br.SeenSAMLAssertion),
 	})
 	srv := web.New(web.Config{
 		UserPools: up, Broker: br, Roles: db.Roles(), Ring: ring,
 		AdminAccessKeyID: o.AdminAccessKeyID, AdminSecretAccessKey: o.AdminSecretAccessKey,
-		ResourceServers: o.ResourceServers,
-		Region:          o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now,
+		ResourceServers: o.ResourceServers, DeveloperCredentials: o.DeveloperCredentials,
+		Region: o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now,
 	})
 	return &App{DB: db, Ring: ring, UserPools: up, Broker: br, Server: srv, Options: o}, nil
 }
@@ -106,14 +129,32 @@ func (a *App) Handler() http.Handler { return a.Server.Handler() }
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
 
-// resolver implements broker.ProviderResolver for the providers Cognate
-// knows so far: embedded user pools named in the identity pool's
-// CognitoIdentityProviders.
+// resolver implements broker.ProviderResolver: it picks the provider for a
+// Logins key among those the identity pool trusts, never from the token's
+// own claims (reference §4.3):
+//   - an embedded user pool named in CognitoIdentityProviders (its key or the
+//     cognito-idp alias), for the pool's app clients;
+//   - a SupportedLoginProviders key (Google, Apple, Facebook, Login with
+//     Amazon), with the configured app ID;
+//   - the host of an IAM OIDC provider listed in OpenIdConnectProviderARNs;
+//   - the ARN of an IAM SAML provider listed in SamlProviderARNs.
+//
+// A provider that cannot be loaded (deleted from IAM, bad metadata) refuses
+// that login and is logged; it never stops the process.
 type resolver struct {
-	up *upprovider.Resolver
+	up      *upprovider.Resolver
+	oidc    *oidcprovider.Registry
+	saml    *samlprovider.Registry
+	broker  *broker.Service
+	account string
+	log     *slog.Logger
 }
 
-func (r *resolver) Resolve(_ context.Context, pool broker.Pool, key string) (providers.Provider, error) {
+func unsupportedProvider() error {
+	return fault.New(fault.NotAuthorized, "Token is not from a supported provider of this identity pool.")
+}
+
+func (r *resolver) Resolve(ctx context.Context, pool broker.Pool, key string) (providers.Provider, error) {
 	if poolID, ok := r.up.PoolID(key); ok {
 		var clientIDs []string
 		for _, p := range pool.CognitoProviders {
@@ -124,8 +165,46 @@ func (r *resolver) Resolve(_ context.Context, pool broker.Pool, key string) (pro
 		if len(clientIDs) > 0 {
 			return r.up.Provider(poolID, clientIDs), nil
 		}
+		return nil, unsupportedProvider()
 	}
-	return nil, fault.New(fault.NotAuthorized, "Token is not from a supported provider of this identity pool.")
+	if appID, ok := pool.SupportedLoginProviders[key]; ok {
+		if p, ok := r.oidc.Social(key, appID); ok {
+			return p, nil
+		}
+	}
+	for _, arn := range pool.OpenIDConnectProviderARNs {
+		if oidcProviderHost(arn) != key {
+			continue
+		}
+		p, err := r.broker.OIDCProviderByARN(ctx, arn)
+		if err != nil {
+			r.log.WarnContext(ctx, "identity pool names an OIDC provider that cannot be loaded", "identity_pool", pool.ID, "provider", arn, "err", err.Error())
+			return nil, unsupportedProvider()
+		}
+		return r.oidc.OIDC(p.URL, p.ClientIDs, r.account), nil
+	}
+	if slices.Contains(pool.SAMLProviderARNs, key) {
+		sp, err := r.broker.SAMLProviderByARN(ctx, key)
+		if err == nil {
+			var p providers.Provider
+			if p, err = r.saml.Provider(sp.ARN, sp.Metadata); err == nil {
+				return p, nil
+			}
+		}
+		r.log.WarnContext(ctx, "identity pool names a SAML provider that cannot be loaded", "identity_pool", pool.ID, "provider", key, "err", err.Error())
+		return nil, unsupportedProvider()
+	}
+	return nil, unsupportedProvider()
+}
+
+// oidcProviderHost is the Logins key of an IAM OIDC provider ARN
+// ("arn:aws:iam::<account>:oidc-provider/<host/path>" → "<host/path>").
+func oidcProviderHost(arn string) string {
+	_, host, ok := strings.Cut(arn, ":oidc-provider/")
+	if !ok {
+		return ""
+	}
+	return host
 }
 
 // Canonical maps the cognito-idp alias of an embedded user pool's Logins

@@ -179,11 +179,7 @@ func scanIdentity(rows *stdsql.Rows) (broker.Identity, error) {
 // by provider, then subject (nil for a guest); storage.ErrNotFound if there
 // is none. One query, one round trip.
 func (s *identityPoolStore) GetIdentity(ctx context.Context, identityID string) (broker.Identity, error) {
-	rows, err := s.db.query(ctx, `SELECT i.id, i.pool_id, i.disabled, i.created_at, i.last_modified,
-			l.provider, l.subject
-		FROM identities i LEFT JOIN identity_logins l ON l.identity_id = i.id
-		WHERE i.id = $1
-		ORDER BY l.provider, l.subject`, identityID)
+	rows, err := s.db.query(ctx, identityWithLoginsQuery, identityID)
 	if err != nil {
 		return broker.Identity{}, s.db.wrap("get identity", err)
 	}
@@ -196,13 +192,7 @@ func (s *identityPoolStore) GetIdentity(ctx context.Context, identityID string) 
 // subject; storage.ErrNotFound if the login is not linked. One query, one
 // round trip: a primary-key search on identity_logins, then identities.
 func (s *identityPoolStore) FindIdentityByLogin(ctx context.Context, poolID, provider, subject string) (broker.Identity, error) {
-	rows, err := s.db.query(ctx, `SELECT i.id, i.pool_id, i.disabled, i.created_at, i.last_modified,
-			l.provider, l.subject
-		FROM identity_logins f
-		JOIN identities i ON i.id = f.identity_id
-		JOIN identity_logins l ON l.identity_id = i.id
-		WHERE f.pool_id = $1 AND f.provider = $2 AND f.subject = $3
-		ORDER BY l.provider, l.subject`, poolID, provider, subject)
+	rows, err := s.db.query(ctx, identityByLoginQuery, poolID, provider, subject)
 	if err != nil {
 		return broker.Identity{}, s.db.wrap("find identity by login", err)
 	}

@@ -40,6 +40,8 @@ type Stores struct {
 	IdentityPools broker.Store
 	Roles         policy.RoleStore
 	Keys          keyring.Store
+	OIDCProviders broker.OIDCProviderStore
+	SAMLProviders broker.SAMLProviderStore
 }
 
 // Timeout bounds each subtest. Its context expires after Timeout; if the
@@ -66,10 +68,13 @@ func RunTests(t *testing.T, newDB func(t *testing.T) Stores) {
 	tests = append(tests, userPoolTests...)
 	tests = append(tests, groupTests...)
 	tests = append(tests, identityPoolTests...)
+	tests = append(tests, lifecycleTests...)
 	tests = append(tests, principalTagTests...)
 	tests = append(tests, revocationTests...)
 	tests = append(tests, roleTests...)
 	tests = append(tests, rolePolicyTests...)
+	tests = append(tests, oidcProviderTests...)
+	tests = append(tests, samlProviderTests...)
 	runAll(t, newDB, tests)
 }
 
