@@ -198,7 +198,7 @@ func providerName(key string) string {
 // cognito-identity.amazonaws.com with the pool ID (aud), identity ID (sub)
 // and amr in the context; with tags, sts:TagSession must be allowed too.
 func (s *Service) checkTrust(role policy.Role, poolID, identityID string, amr []string, tags bool) policy.Decision {
-	return s.evaluateTrust(role, policy.CognitoPrincipal, cognitoTrustContext(poolID, identityID, amr), tags)
+	return s.evaluateTrust(role, actionAssumeRoleWithWebIdentity, policy.CognitoPrincipal, cognitoTrustContext(poolID, identityID, amr), tags)
 }
 
 // cognitoTrustContext is the condition context a Cognito identity is
@@ -216,13 +216,13 @@ func cognitoTrustContext(poolID, identityID string, amr []string) policy.Context
 
 // evaluateTrust evaluates the role's trust policy for sts:AssumeRoleWithWebIdentity
 // by principal in context c; with tags, sts:TagSession must be allowed too.
-func (s *Service) evaluateTrust(role policy.Role, principal policy.Principal, c policy.Context, tags bool) policy.Decision {
+func (s *Service) evaluateTrust(role policy.Role, action string, principal policy.Principal, c policy.Context, tags bool) policy.Decision {
 	tp, err := s.policies.trust(role.TrustPolicy)
 	if err != nil {
 		return policy.Decision{Statement: -1, Reason: "the role's trust policy does not parse: " + err.Error()}
 	}
 	src := []policy.Source{{Name: role.ARN + " trust policy", Policy: tp}}
-	d := policy.Evaluate(&policy.Request{Action: actionAssumeRoleWithWebIdentity, Principal: principal, Context: c}, src, nil)
+	d := policy.Evaluate(&policy.Request{Action: action, Principal: principal, Context: c}, src, nil)
 	if d.Allowed && tags {
 		if t := policy.Evaluate(&policy.Request{Action: actionTagSession, Principal: principal, Context: c}, src, nil); !t.Allowed {
 			return t

@@ -50,28 +50,30 @@ type Config struct {
 	Logger         *slog.Logger
 	PublicURL      string              // base of the Cognito OpenID token issuer, {PublicURL}/identity (openid.go)
 	WebIdentity    WebIdentityVerifier // other issuers' tokens for STS AssumeRoleWithWebIdentity; nil: none (sts.go)
+	SAMLAssertions SAMLVerifier        // SAML responses for STS AssumeRoleWithSAML; nil: refused (sts_saml.go)
 	OIDCProviders  OIDCProviderStore   // IAM OIDC providers (oidc_providers.go)
 	SAMLProviders  SAMLProviderStore   // IAM SAML providers and the SAML assertion replay cache (saml_providers.go)
 }
 
 // Service implements identity pools, identities and credential minting.
 type Service struct {
-	store     Store
-	roles     policy.RoleStore
-	ring      *keyring.Ring
-	providers ProviderResolver
-	region    string
-	account   string
-	ttl       time.Duration
-	now       func() time.Time
-	log       *slog.Logger
-	policies  policyCache
-	verifier  *authz.Verifier
-	revGen    atomic.Uint64 // bumped by revocationsChanged
-	publicURL string
-	webIdent  WebIdentityVerifier
-	oidcStore OIDCProviderStore
-	samlStore SAMLProviderStore
+	store        Store
+	roles        policy.RoleStore
+	ring         *keyring.Ring
+	providers    ProviderResolver
+	region       string
+	account      string
+	ttl          time.Duration
+	now          func() time.Time
+	log          *slog.Logger
+	policies     policyCache
+	verifier     *authz.Verifier
+	revGen       atomic.Uint64 // bumped by revocationsChanged
+	publicURL    string
+	webIdent     WebIdentityVerifier
+	samlVerifier SAMLVerifier
+	oidcStore    OIDCProviderStore
+	samlStore    SAMLProviderStore
 }
 
 // New returns a Service.
@@ -80,7 +82,7 @@ func New(cfg Config) *Service {
 		store: cfg.Store, roles: cfg.Roles, ring: cfg.Ring, providers: cfg.Providers,
 		region: cfg.Region, account: cfg.AccountID, ttl: cfg.CredentialsTTL,
 		now: cfg.Now, log: cfg.Logger,
-		publicURL: cfg.PublicURL, webIdent: cfg.WebIdentity,
+		publicURL: cfg.PublicURL, webIdent: cfg.WebIdentity, samlVerifier: cfg.SAMLAssertions,
 		oidcStore: cfg.OIDCProviders,
 		samlStore: cfg.SAMLProviders,
 	}

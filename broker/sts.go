@@ -173,8 +173,8 @@ func tokenIssuer(token string) string {
 
 // accessDenied is STS's answer when the role does not exist or its trust
 // policy does not allow the caller (reference §5).
-func accessDenied() *fault.Error {
-	return fault.New(fault.AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+func accessDenied(action string) *fault.Error {
+	return fault.New(fault.AccessDenied, "Not authorized to perform %s", action)
 }
 
 // webIdentity verifies the token: Cognito OpenID tokens of this broker
@@ -238,16 +238,29 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in AssumeRoleWi
 	if err != nil {
 		return WebIdentitySession{}, err
 	}
+	return s.assumeRole(ctx, actionAssumeRoleWithWebIdentity, in.RoleARN, in.RoleSessionName, in.Policy, in.DurationSeconds, wi)
+}
+
+// assumeRole is the common part of AssumeRoleWithWebIdentity and
+// AssumeRoleWithSAML once the caller's identity is verified: the role's
+// trust policy for action and the identity's principal, the duration
+// against the role's MaxSessionDuration, the session policy and its packed
+// size, and minting.
+func (s *Service) assumeRole(ctx context.Context, action, roleARN, sessionName, sessionPolicy string, durationSeconds int, wi WebIdentity) (WebIdentitySession, error) {
+	in := struct {
+		RoleARN, RoleSessionName, Policy string
+		DurationSeconds                  int
+	}{roleARN, sessionName, sessionPolicy, durationSeconds}
 	role, err := s.roles.GetRoleByARN(ctx, in.RoleARN)
 	if errors.Is(err, storage.ErrNotFound) {
-		return WebIdentitySession{}, accessDenied()
+		return WebIdentitySession{}, accessDenied(action)
 	} else if err != nil {
 		return WebIdentitySession{}, fault.Internalf(err, "get role")
 	}
-	if d := s.evaluateTrust(role, wi.Principal, wi.Context, len(wi.PrincipalTags) > 0); !d.Allowed {
-		s.log.InfoContext(ctx, "role trust policy refused the web identity",
+	if d := s.evaluateTrust(role, action, wi.Principal, wi.Context, len(wi.PrincipalTags) > 0); !d.Allowed {
+		s.log.InfoContext(ctx, "role trust policy refused the federated identity",
 			"role", role.ARN, "provider", wi.Provider, "reason", d.Reason)
-		return WebIdentitySession{}, accessDenied()
+		return WebIdentitySession{}, accessDenied(action)
 	}
 	duration := in.DurationSeconds
 	if duration == 0 {
@@ -284,7 +297,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in AssumeRoleWi
 	if err != nil {
 		return WebIdentitySession{}, err
 	}
-	s.log.InfoContext(ctx, "web identity assumed role", "role", role.ARN, "provider", wi.Provider,
+	s.log.InfoContext(ctx, "federated identity assumed role", "action", action, "role", role.ARN, "provider", wi.Provider,
 		"identity_id", wi.IdentityID, "duration_s", duration)
 	return WebIdentitySession{
 		Credentials:                 creds,

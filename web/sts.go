@@ -68,6 +68,8 @@ func (s *Server) handleSTS(c echo.Context, body []byte, action string) error {
 	case "GetCallerIdentity":
 	case "AssumeRoleWithWebIdentity":
 		return s.assumeRoleWithWebIdentity(c, body)
+	case "AssumeRoleWithSAML":
+		return s.assumeRoleWithSAML(c, body)
 	default:
 		return s.writeSTSError(c, fault.New("InvalidAction", "Could not find operation %s for version %s.", action, stsVersion))
 	}
@@ -143,4 +145,57 @@ func (s *Server) writeSTSError(c echo.Context, err error) error {
 		})
 	}
 	return s.writeQueryErrorNS(c, err, stsXMLNS)
+}
+
+// assumeRoleWithSAMLResult is the AssumeRoleWithSAMLResult element
+// (reference §6.3).
+type assumeRoleWithSAMLResult struct {
+	Credentials      stsCredentials  `xml:"Credentials"`
+	AssumedRoleUser  assumedRoleUser `xml:"AssumedRoleUser"`
+	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
+	Subject          string          `xml:"Subject"`
+	SubjectType      string          `xml:"SubjectType"`
+	Audience         string          `xml:"Audience"`
+}
+
+// assumeRoleWithSAML serves STS AssumeRoleWithSAML, unsigned like STS's
+// (the SAML response is the proof), with broker.AssumeRoleWithSAML.
+func (s *Server) assumeRoleWithSAML(c echo.Context, body []byte) error {
+	ctx := c.Request().Context()
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return s.writeSTSError(c, fault.New("MalformedQueryString", "The request body is not a valid form."))
+	}
+	p := &queryParams{form: form}
+	in := broker.AssumeRoleWithSAMLInput{
+		RoleARN: p.str("RoleArn"), PrincipalARN: p.str("PrincipalArn"), SAMLAssertion: p.str("SAMLAssertion"),
+		Policy: p.str("Policy"), DurationSeconds: p.integer("DurationSeconds"),
+	}
+	if len(p.structList("PolicyArns")) > 0 {
+		p.fail(fault.New(fault.ValidationError, "PolicyArns is not supported; pass an inline Policy."))
+	}
+	if p.err != nil {
+		return s.writeSTSError(c, p.err)
+	}
+	out, err := s.cfg.Broker.AssumeRoleWithSAML(ctx, in)
+	if err != nil {
+		return s.writeSTSError(c, err)
+	}
+	packed := out.PackedPolicySize
+	return c.XML(http.StatusOK, queryResponse{
+		XMLName: xml.Name{Local: "AssumeRoleWithSAMLResponse"}, XMLNS: stsXMLNS,
+		Result: &queryResult{name: "AssumeRoleWithSAMLResult", body: assumeRoleWithSAMLResult{
+			Credentials: stsCredentials{
+				AccessKeyID: out.Credentials.AccessKeyID, SecretAccessKey: out.Credentials.SecretKey,
+				SessionToken: out.Credentials.SessionToken,
+				Expiration:   out.Credentials.Expiration.UTC().Format(time.RFC3339),
+			},
+			AssumedRoleUser:  assumedRoleUser{Arn: out.AssumedRoleUser.ARN, AssumedRoleID: out.AssumedRoleUser.AssumedRoleID},
+			PackedPolicySize: &packed,
+			Subject:          out.SubjectFromWebIdentityToken,
+			SubjectType:      "persistent",
+			Audience:         out.Audience,
+		}},
+		Metadata: responseMetadata{RequestID: RequestID(ctx)},
+	})
 }

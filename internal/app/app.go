@@ -102,7 +102,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	}
 	wi := &webIdentity{oidc: res.oidc, account: o.AccountID}
 	br := broker.New(broker.Config{
-		Store: db.IdentityPools(), Roles: db.Roles(), Ring: ring, Providers: res, WebIdentity: wi,
+		Store: db.IdentityPools(), Roles: db.Roles(), Ring: ring, Providers: res, WebIdentity: wi, SAMLAssertions: &samlAssertions{res: res},
 		Region: o.Region, AccountID: o.AccountID, Now: o.Now, Logger: o.Logger,
 		PublicURL: o.PublicURL,
 

@@ -9,7 +9,9 @@ import (
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/policy"
+	"github.com/cognate-dev/cognate/providers"
 	oidcprovider "github.com/cognate-dev/cognate/providers/oidc"
+	samlprovider "github.com/cognate-dev/cognate/providers/saml"
 )
 
 // webIdentity implements broker.WebIdentityVerifier for STS
@@ -94,4 +96,21 @@ func unverifiedIssuer(token string) (string, bool) {
 		return "", false
 	}
 	return c.Iss, true
+}
+
+// samlAssertions implements broker.SAMLVerifier for STS AssumeRoleWithSAML
+// with the IAM SAML provider's metadata, like the Logins resolver does for
+// identity pools. A response is single-use within AssumeRoleWithSAML.
+type samlAssertions struct{ res *resolver }
+
+func (v *samlAssertions) VerifySAML(ctx context.Context, principalARN, assertion string) (providers.Identity, error) {
+	sp, err := v.res.broker.SAMLProviderByARN(ctx, principalARN)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	p, err := v.res.saml.Provider(sp.ARN, sp.Metadata)
+	if err != nil {
+		return providers.Identity{}, err
+	}
+	return p.Verify(samlprovider.WithReplayScope(ctx, "AssumeRoleWithSAML"), assertion)
 }
