@@ -131,7 +131,7 @@ func (s *Service) chooseRole(pool Pool, matched verifiedLogins, customRoleARN st
 			continue
 		}
 		g.Login, g.MappingKey = login, key
-		choice, err := m.Resolve(policy.ClaimsFrom(login.Claims), customRoleARN, authRole)
+		choice, err := m.Resolve(mappingClaims(login), customRoleARN, authRole)
 		g.Choice = choice
 		switch {
 		case errors.Is(err, policy.ErrAmbiguousDeny):
@@ -229,4 +229,34 @@ func (s *Service) evaluateTrust(role policy.Role, action string, principal polic
 		}
 	}
 	return d
+}
+
+// mappingClaims are the claims role mappings read. For a SAML login, a Token
+// mapping takes its roles from the Role attribute (reference §4.5 item 3):
+// the role ARNs paired with this provider become cognito:roles, and a single
+// one is also cognito:preferred_role, so several need CustomRoleArn.
+func mappingClaims(login *providers.Identity) policy.Claims {
+	claims := policy.ClaimsFrom(login.Claims)
+	attr, ok := claims[samlRoleAttribute]
+	if !ok || len(claims["cognito:roles"]) > 0 {
+		return claims
+	}
+	var roles []string
+	for _, v := range attr {
+		a, b, ok := strings.Cut(v, ",")
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		switch {
+		case ok && b == login.Provider:
+			roles = append(roles, a)
+		case ok && a == login.Provider:
+			roles = append(roles, b)
+		}
+	}
+	if len(roles) > 0 {
+		claims["cognito:roles"] = roles
+		if len(roles) == 1 {
+			claims["cognito:preferred_role"] = roles
+		}
+	}
+	return claims
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ci "github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+	citypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/cognate-dev/cognate/broker"
@@ -72,5 +74,53 @@ func TestSTSAssumeRoleWithSAML(t *testing.T) {
 	}
 	if _, err := assume(roleARN, "bm90IGEgU0FNTCByZXNwb25zZQ=="); code(err) != "InvalidIdentityToken" {
 		t.Fatalf("garbage: %v, want InvalidIdentityToken", err)
+	}
+}
+
+// A Token role mapping for a SAML provider takes the roles from the
+// response's Role attribute: one role is chosen outright; of several,
+// CustomRoleArn picks one, and without it AmbiguousRoleResolution decides.
+func TestSAMLTokenRoleMapping(t *testing.T) {
+	ctx := context.Background()
+	e := start(t, filepath.Join(t.TempDir(), "cognate.db"))
+	const editors, viewers = "arn:aws:iam::000000000000:role/saml-editors", "arn:aws:iam::000000000000:role/saml-viewers"
+	many := newSAMLIdP(t, e.url, "ManyRoles", []string{editors, viewers}, samlUser{name: "alice"})
+	many.register(ctx, e)
+	one := newSAMLIdP(t, e.url, "OneRole", []string{viewers}, samlUser{name: "bob"})
+	one.register(ctx, e)
+	pool, err := e.ci.CreateIdentityPool(ctx, &ci.CreateIdentityPoolInput{IdentityPoolName: aws.String("saml_token"),
+		SamlProviderARNs: []string{many.arn, one.arn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := aws.ToString(pool.IdentityPoolId)
+	for _, name := range []string{"saml-editors", "saml-viewers"} {
+		e.role(ctx, name, trustFor(poolID, "authenticated", false))
+	}
+	token := citypes.RoleMapping{Type: citypes.RoleMappingTypeToken, AmbiguousRoleResolution: citypes.AmbiguousRoleResolutionTypeDeny}
+	if err := e.setRoles(ctx, poolID, map[string]string{}, map[string]citypes.RoleMapping{many.arn: token, one.arn: token}); err != nil {
+		t.Fatalf("SetIdentityPoolRoles: %v", err)
+	}
+
+	bobID, err := e.getID(ctx, poolID, map[string]string{one.arn: one.login("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := e.samlSession(ctx, bobID, map[string]string{one.arn: one.login("bob")})
+	wantRole(t, "one role in the Role attribute", sess, err, viewers)
+
+	aliceID, err := e.getID(ctx, poolID, map[string]string{many.arn: many.login("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.samlSession(ctx, aliceID, map[string]string{many.arn: many.login("alice")})
+	wantNotAuthorized(t, "two roles, no CustomRoleArn, Deny", err, "ambiguous role mapping rules")
+	out, err := e.ci.GetCredentialsForIdentity(ctx, &ci.GetCredentialsForIdentityInput{IdentityId: aws.String(aliceID),
+		Logins: map[string]string{many.arn: many.login("alice")}, CustomRoleArn: aws.String(editors)})
+	if err != nil {
+		t.Fatalf("CustomRoleArn among the Role attribute's roles: %v", err)
+	}
+	if s, err := broker.OpenSessionToken(e.app.Ring, aws.ToString(out.Credentials.SessionToken), time.Now()); err != nil || s.RoleARN != editors {
+		t.Fatalf("session %+v, %v; want %s", s, err, editors)
 	}
 }
