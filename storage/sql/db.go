@@ -293,3 +293,29 @@ func (c jsonCol) Scan(src any) error {
 		return fmt.Errorf("json column holds %T", src)
 	}
 }
+
+// insertUnderQuota runs queries[0] (a SELECT COUNT) and queries[1] (the
+// INSERT, with args) in one write transaction, calling check with the count
+// first: an error from check aborts the insert and is returned as is, so
+// concurrent inserts cannot together pass a quota. Other errors are wrapped
+// as op.
+func (db *DB) insertUnderQuota(ctx context.Context, op string, queries []string, check func(existing int) error, args []any) error {
+	var checkErr error
+	err := db.inTx(ctx, queries, func(stmts []*stdsql.Stmt) error {
+		var n int
+		if err := stmts[0].QueryRowContext(ctx).Scan(&n); err != nil {
+			return err
+		}
+		if check != nil {
+			if checkErr = check(n); checkErr != nil {
+				return checkErr
+			}
+		}
+		_, err := stmts[1].ExecContext(ctx, args...)
+		return err
+	})
+	if checkErr != nil {
+		return checkErr
+	}
+	return db.wrap(op, err)
+}

@@ -54,24 +54,7 @@ func (s *oidcProviderStore) CreateOIDCProvider(ctx context.Context, p broker.OID
 	if e.err != nil {
 		return s.db.wrap("create oidc provider", e.err)
 	}
-	var checkErr error
-	err := s.db.inTx(ctx, createOIDCQueries, func(stmts []*stdsql.Stmt) error {
-		var n int
-		if err := stmts[0].QueryRowContext(ctx).Scan(&n); err != nil {
-			return err
-		}
-		if check != nil {
-			if checkErr = check(n); checkErr != nil {
-				return checkErr
-			}
-		}
-		_, err := stmts[1].ExecContext(ctx, args...)
-		return err
-	})
-	if checkErr != nil {
-		return checkErr
-	}
-	return s.db.wrap("create oidc provider", err)
+	return s.db.insertUnderQuota(ctx, "create oidc provider", createOIDCQueries, check, args)
 }
 
 // GetOIDCProvider returns the provider with exactly this ARN.

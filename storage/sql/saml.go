@@ -52,24 +52,7 @@ func (s *samlProviderStore) CreateSAMLProvider(ctx context.Context, p broker.SAM
 	if e.err != nil {
 		return s.db.wrap("create saml provider", e.err)
 	}
-	var checkErr error
-	err := s.db.inTx(ctx, createSAMLQueries, func(stmts []*stdsql.Stmt) error {
-		var n int
-		if err := stmts[0].QueryRowContext(ctx).Scan(&n); err != nil {
-			return err
-		}
-		if check != nil {
-			if checkErr = check(n); checkErr != nil {
-				return checkErr
-			}
-		}
-		_, err := stmts[1].ExecContext(ctx, args...)
-		return err
-	})
-	if checkErr != nil {
-		return checkErr
-	}
-	return s.db.wrap("create saml provider", err)
+	return s.db.insertUnderQuota(ctx, "create saml provider", createSAMLQueries, check, args)
 }
 
 // GetSAMLProvider returns the provider with exactly this ARN.
