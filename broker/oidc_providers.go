@@ -240,22 +240,38 @@ func (s *Service) CreateOIDCProvider(ctx context.Context, in CreateOIDCProviderI
 		Tags:        cloneTags(in.Tags),
 		CreatedAt:   s.now().UTC().Truncate(time.Second),
 	}
-	err = s.oidcStore.CreateOIDCProvider(ctx, p, func(existing int) error {
-		if existing >= maxOIDCProviders {
-			return fault.New(fault.IAMLimitExceeded, "Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d", maxOIDCProviders)
+	err = s.oidcStore.CreateOIDCProvider(ctx, p, quota(maxOIDCProviders, "OpenIdConnectProvidersPerAccount"))
+	if err := createError(err, "create oidc provider", "Provider with url %s already exists.", in.URL); err != nil {
+		return OIDCProvider{}, err
+	}
+	return p, nil
+}
+
+// quota is the check of a create under an account quota: LimitExceeded
+// "Cannot exceed quota for <name>: <max>" once max exist.
+func quota(max int, name string) func(existing int) error {
+	return func(existing int) error {
+		if existing >= max {
+			return fault.New(fault.IAMLimitExceeded, "Cannot exceed quota for %s: %d", name, max)
 		}
 		return nil
-	})
+	}
+}
+
+// createError maps a store create's error: a *fault.Error (the quota) as
+// is, storage.ErrAlreadyExists to EntityAlreadyExists with the message,
+// anything else to an internal error named op; nil stays nil.
+func createError(err error, op, exists string, args ...any) error {
 	var fe *fault.Error
 	switch {
 	case err == nil:
-		return p, nil
+		return nil
 	case errors.As(err, &fe):
-		return OIDCProvider{}, fe
+		return fe
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return OIDCProvider{}, fault.New(fault.EntityAlreadyExists, "Provider with url %s already exists.", in.URL)
+		return fault.New(fault.EntityAlreadyExists, exists, args...)
 	}
-	return OIDCProvider{}, fault.Internalf(err, "create oidc provider")
+	return fault.Internalf(err, "%s", op)
 }
 
 // OIDCProviderByARN returns the OIDC provider with this ARN (IAM

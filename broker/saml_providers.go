@@ -183,22 +183,11 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, in CreateSAMLProviderI
 		CreatedAt:  now,
 		UpdatedAt:  now,
 	}
-	err = store.CreateSAMLProvider(ctx, p, func(existing int) error {
-		if existing >= maxSAMLProviders {
-			return fault.New(fault.IAMLimitExceeded, "Cannot exceed quota for SAMLProvidersPerAccount: %d", maxSAMLProviders)
-		}
-		return nil
-	})
-	var fe *fault.Error
-	switch {
-	case err == nil:
-		return p, nil
-	case errors.As(err, &fe):
-		return SAMLProvider{}, fe
-	case errors.Is(err, storage.ErrAlreadyExists):
-		return SAMLProvider{}, fault.New(fault.EntityAlreadyExists, "SAMLProvider %s already exists.", in.Name)
+	err = store.CreateSAMLProvider(ctx, p, quota(maxSAMLProviders, "SAMLProvidersPerAccount"))
+	if err := createError(err, "create saml provider", "SAMLProvider %s already exists.", in.Name); err != nil {
+		return SAMLProvider{}, err
 	}
-	return SAMLProvider{}, fault.Internalf(err, "create saml provider")
+	return p, nil
 }
 
 // SAMLProviderByARN returns the SAML provider with this ARN, metadata
