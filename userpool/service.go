@@ -33,6 +33,8 @@ type Config struct {
 	// Argon2 sets the password hashing cost; the zero value means the OWASP
 	// recommendation (19 MiB, 2 passes, 1 lane, 16-byte salt, 32-byte key).
 	Argon2 Argon2Params
+	// Sender delivers codes and invitations; nil means LogSender on Logger.
+	Sender Sender
 }
 
 // Service implements the user pool domain on top of a Store and a key ring.
@@ -44,6 +46,7 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	argon     Argon2Params
+	sender    Sender
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -71,6 +74,9 @@ func New(cfg Config) *Service {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	if cfg.Sender == nil {
+		cfg.Sender = LogSender{Logger: cfg.Logger}
+	}
 	return &Service{
 		store:           cfg.Store,
 		ring:            cfg.Ring,
@@ -79,6 +85,7 @@ func New(cfg Config) *Service {
 		now:             cfg.Now,
 		log:             cfg.Logger,
 		argon:           cfg.Argon2.withDefaults(),
+		sender:          cfg.Sender,
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
 		argonSlots:      make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
@@ -187,4 +194,18 @@ func (s *Service) poolAndClient(ctx context.Context, poolID, clientID string) (P
 
 func errSecretMissing(clientID string) error {
 	return fault.New(fault.NotAuthorized, "Client %s is configured for secret but secret was not received", clientID)
+}
+
+type sourceIPKey struct{}
+
+// WithSourceIP returns ctx carrying the caller's network address (an IP
+// address as text), which sign-in throttling counts per source.
+func WithSourceIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, sourceIPKey{}, ip)
+}
+
+// sourceIP is the caller's address WithSourceIP recorded, or "".
+func sourceIP(ctx context.Context) string {
+	ip, _ := ctx.Value(sourceIPKey{}).(string)
+	return ip
 }

@@ -259,7 +259,7 @@ func TestAdminCreateUserAndNewPassword(t *testing.T) {
 	if u.Status != userpool.StatusForceChangePassword || !u.Enabled || u.Sub == "" {
 		t.Fatalf("user %+v", u)
 	}
-	temp := e.logs.last("userpool: invitation", "temporary_password")
+	temp := e.logs.last("userpool: invitation", "code")
 	if err := userpool.CheckPasswordPolicy(p.PasswordPolicy, temp); err != nil {
 		t.Fatalf("generated temporary password %q breaks the policy: %v", temp, err)
 	}
@@ -317,7 +317,7 @@ func TestAdminCreateUserAndNewPassword(t *testing.T) {
 	if _, err := e.svc.AdminCreateUser(ctx, userpool.AdminCreateUserInput{PoolID: p.ID, Username: "erin", MessageAction: "RESEND"}); err != nil {
 		t.Fatalf("RESEND: %v", err)
 	}
-	temp = e.logs.last("userpool: invitation", "temporary_password")
+	temp = e.logs.last("userpool: invitation", "code")
 	res, err = e.svc.SignInWithPassword(ctx, userpool.PasswordSignIn{ClientID: c.ID, Username: "erin", Password: temp})
 	if err != nil || res.ChallengeName != "NEW_PASSWORD_REQUIRED" {
 		t.Fatalf("after RESEND: %+v %v", res, err)

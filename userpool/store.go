@@ -18,7 +18,17 @@ type Store interface {
 	// users, refresh tokens, groups and memberships.
 	DeletePool(ctx context.Context, id string) error
 
+	// UpdatePool replaces the stored pool matched by p.ID; storage.ErrNotFound
+	// if there is none.
+	UpdatePool(ctx context.Context, p Pool) error
+
 	CreateClient(ctx context.Context, c Client) error
+	// UpdateClient replaces the stored client matched by c.PoolID and c.ID;
+	// storage.ErrNotFound if there is none.
+	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient deletes the client and, in the same statement, its
+	// refresh tokens; storage.ErrNotFound if there is none.
+	DeleteClient(ctx context.Context, poolID, clientID string) error
 	GetClient(ctx context.Context, poolID, clientID string) (Client, error)
 	// GetClientByID finds an app client by its globally unique ID.
 	GetClientByID(ctx context.Context, clientID string) (Client, error)
@@ -30,11 +40,37 @@ type Store interface {
 	GetUserBySub(ctx context.Context, poolID, sub string) (User, error)
 	// UpdateUser replaces the stored user (matched by pool and username).
 	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser deletes the user and, in one transaction, their group
+	// memberships, codes and refresh tokens; storage.ErrNotFound if there is
+	// no such user.
+	DeleteUser(ctx context.Context, poolID, username string) error
+	// ListUsers returns up to limit users (all when limit <= 0) of pool
+	// poolID with Username > after, ordered by Username.
+	ListUsers(ctx context.Context, poolID, after string, limit int) ([]User, error)
+
+	// PutCode stores c, replacing the user's outstanding code of the same
+	// purpose; storage.ErrNotFound if the user does not exist.
+	PutCode(ctx context.Context, c Code) error
+	// GetCode returns the user's outstanding code of a purpose;
+	// storage.ErrNotFound if there is none.
+	GetCode(ctx context.Context, poolID, username, purpose string) (Code, error)
+	// DeleteCode forgets the user's code of a purpose; deleting a code that
+	// does not exist is not an error.
+	DeleteCode(ctx context.Context, poolID, username, purpose string) error
 
 	// CreateRefreshToken stores a refresh token record keyed by its hash.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
 	// GetRefreshToken finds a refresh token by the SHA-256 hash of its value.
 	GetRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
+	// GetRefreshTokenByOriginJTI finds the refresh token issued with the
+	// sign-in whose jti is originJTI; storage.ErrNotFound if there is none.
+	GetRefreshTokenByOriginJTI(ctx context.Context, poolID, originJTI string) (RefreshToken, error)
+	// RevokeRefreshToken marks one refresh token revoked; storage.ErrNotFound
+	// if there is none.
+	RevokeRefreshToken(ctx context.Context, hash []byte) error
+	// RevokeUserRefreshTokens marks every refresh token of the user with this
+	// sub revoked (GlobalSignOut).
+	RevokeUserRefreshTokens(ctx context.Context, poolID, sub string) error
 
 	GroupStore
 }

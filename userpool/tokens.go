@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,11 +29,32 @@ type Tokens struct {
 	TokenType string // "Bearer"
 }
 
-// issueTokens mints an ID and an access token for u and, when withRefresh,
-// a refresh token. authTime and originJTI identify the original
-// authentication and are carried unchanged through refreshes (reference §6.2).
-func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u User,
-	authTime time.Time, originJTI string, withRefresh bool) (Tokens, error) {
+// tokenRequest is what issueTokens mints tokens for.
+type tokenRequest struct {
+	Pool   Pool
+	Client Client
+	User   User
+	// AuthTime and OriginJTI identify the original authentication and are
+	// carried unchanged through refreshes (reference §6.2).
+	AuthTime    time.Time
+	OriginJTI   string
+	WithRefresh bool
+	// Source is the PreTokenGeneration trigger source suffix
+	// ("Authentication", "NewPasswordChallenge", "RefreshTokens").
+	Source         string
+	ClientMetadata map[string]string
+}
+
+// reservedClaims cannot be added, overridden or suppressed by the
+// PreTokenGeneration trigger (reference §6.3).
+var reservedClaims = []string{"acr", "amr", "aud", "at_hash", "auth_time", "azp", "cognito:username",
+	"exp", "iat", "identities", "iss", "jti", "nbf", "nonce", "origin_jti", "sub", "token_use",
+	"client_id", "username", "scope", "event_id", "version"}
+
+// issueTokens mints an ID and an access token for r.User and, when
+// r.WithRefresh, a refresh token, after the PreTokenGeneration trigger.
+func (s *Service) issueTokens(ctx context.Context, r tokenRequest) (Tokens, error) {
+	pool, client, u, authTime, originJTI, withRefresh := r.Pool, r.Client, r.User, r.AuthTime, r.OriginJTI, r.WithRefresh
 	now := s.now()
 	idValidity := orDefault(client.IDTokenValidity, defaultIDTokenValidity)
 	accessValidity := orDefault(client.AccessTokenValidity, defaultAccessTokenValidity)
@@ -45,6 +67,13 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 		return Tokens{}, internal(err, "list user groups")
 	}
 	gc := claimsForGroups(groups)
+	ov, err := s.preTokenGeneration(ctx, pool, client, "TokenGeneration_"+r.Source, u, gc, r.ClientMetadata)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if ov.Groups != nil {
+		gc = *ov.Groups
+	}
 
 	// ID token (reference §6.2). Attributes first, so that no attribute can
 	// shadow a reserved claim set after them.
@@ -83,6 +112,7 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 	if gc.PreferredRole != "" {
 		idClaims["cognito:preferred_role"] = gc.PreferredRole
 	}
+	applyClaimOverrides(idClaims, ov.IDTokenAdd, ov.IDTokenSuppress)
 	idToken, err := s.sign(idClaims)
 	if err != nil {
 		return Tokens{}, internal(err, "sign id token")
@@ -107,6 +137,17 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 	}
 	if len(gc.Groups) > 0 {
 		accessClaims["cognito:groups"] = gc.Groups
+	}
+	applyClaimOverrides(accessClaims, ov.AccessTokenAdd, ov.AccessTokenSuppress)
+	if len(ov.ScopesAdd) > 0 || len(ov.ScopesSuppress) > 0 {
+		scopes := []string{AdminScope}
+		for _, sc := range ov.ScopesAdd {
+			if sc != "" && !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
+			}
+		}
+		scopes = slices.DeleteFunc(scopes, func(sc string) bool { return slices.Contains(ov.ScopesSuppress, sc) })
+		accessClaims["scope"] = strings.Join(scopes, " ")
 	}
 	accessToken, err := s.sign(accessClaims)
 	if err != nil {
@@ -135,6 +176,21 @@ func (s *Service) issueTokens(ctx context.Context, pool Pool, client Client, u U
 		t.RefreshToken = value
 	}
 	return t, nil
+}
+
+// applyClaimOverrides adds and suppresses claims as PreTokenGeneration asked,
+// leaving the reserved claims alone.
+func applyClaimOverrides(claims jwt.MapClaims, add map[string]any, suppress []string) {
+	for k, v := range add {
+		if !slices.Contains(reservedClaims, k) {
+			claims[k] = v
+		}
+	}
+	for _, k := range suppress {
+		if !slices.Contains(reservedClaims, k) {
+			delete(claims, k)
+		}
+	}
 }
 
 func orDefault(d, def time.Duration) time.Duration {

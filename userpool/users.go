@@ -29,6 +29,9 @@ type SignUpInput struct {
 	Username   string
 	Password   string
 	Attributes map[string]string
+	// ValidationData and ClientMetadata are passed to the PreSignUp trigger.
+	ValidationData map[string]string
+	ClientMetadata map[string]string
 }
 
 // SignUpResult is what SignUp reports.
@@ -61,12 +64,26 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpResult, err
 	if err != nil {
 		return SignUpResult{}, err
 	}
-	if u.PasswordHash, err = s.hash(ctx, in.Password); err != nil {
-		return SignUpResult{}, internal(err, "hash password")
+	pre, err := s.preSignUp(ctx, pool, client.ID, "PreSignUp_SignUp", u, in.ValidationData, in.ClientMetadata)
+	if err != nil {
+		return SignUpResult{}, err
+	}
+	if err := s.setCredentials(ctx, pool, &u, in.Password); err != nil {
+		return SignUpResult{}, err
 	}
 	u.Status = StatusUnconfirmed
+	if pre.AutoConfirmUser {
+		u.Status = StatusConfirmed
+	}
+	if pre.AutoVerifyEmail && u.Attributes["email"] != "" {
+		u.Attributes["email_verified"] = "true"
+	}
+	if pre.AutoVerifyPhone && u.Attributes["phone_number"] != "" {
+		u.Attributes["phone_number_verified"] = "true"
+	}
 	code := confirmationCode()
 	delivery, to, canDeliver := deliveryFor(u.Attributes)
+	canDeliver = canDeliver && !pre.AutoConfirmUser
 	if canDeliver {
 		h := sha256.Sum256([]byte(code))
 		u.ConfirmationCodeHash = h[:]
@@ -79,19 +96,19 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpResult, err
 		return SignUpResult{}, internal(err, "create user")
 	}
 	s.log.InfoContext(ctx, "userpool: user signed up", "pool", pool.ID, "username", u.Username, "sub", u.Sub)
-	res := SignUpResult{UserSub: u.Sub}
+	res := SignUpResult{UserSub: u.Sub, UserConfirmed: u.Status == StatusConfirmed}
+	if res.UserConfirmed {
+		if err := s.postConfirmation(ctx, pool, client.ID, "PostConfirmation_ConfirmSignUp", u, in.ClientMetadata); err != nil {
+			return SignUpResult{}, err
+		}
+	}
 	if canDeliver {
-		s.sendCode(ctx, "sign-up confirmation code", pool.ID, u.Username, delivery, to, code)
+		if err := s.deliver(ctx, pool, client.ID, u, "SignUp", "sign-up confirmation code", delivery, to, code, in.ClientMetadata); err != nil {
+			return SignUpResult{}, err
+		}
 		res.Delivery = &delivery
 	}
 	return res, nil
-}
-
-// sendCode is the development message sender: it logs the code at Info level
-// in place of sending an email or SMS.
-func (s *Service) sendCode(ctx context.Context, what, poolID, username string, d CodeDelivery, to, code string) {
-	s.log.InfoContext(ctx, "userpool: "+what, "pool", poolID, "username", username,
-		"medium", d.DeliveryMedium, "to", to, "code", code)
 }
 
 // newUser builds an enabled user (without password or status) for name. In a
@@ -149,10 +166,11 @@ func (s *Service) newUser(ctx context.Context, pool Pool, name string, attrs map
 
 // ConfirmSignUpInput confirms a self-registered user (cognito-idp ConfirmSignUp).
 type ConfirmSignUpInput struct {
-	ClientID   string
-	SecretHash string
-	Username   string
-	Code       string
+	ClientID       string
+	SecretHash     string
+	Username       string
+	Code           string
+	ClientMetadata map[string]string
 }
 
 // ConfirmSignUp checks the sign-up code in constant time and marks the user
@@ -204,7 +222,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) erro
 		return internal(err, "update user")
 	}
 	s.log.InfoContext(ctx, "userpool: user confirmed", "pool", pool.ID, "username", u.Username)
-	return nil
+	return s.postConfirmation(ctx, pool, client.ID, "PostConfirmation_ConfirmSignUp", u, in.ClientMetadata)
 }
 
 func codeMismatch() error {
@@ -221,6 +239,9 @@ type AdminCreateUserInput struct {
 	// MessageAction is "" (send the invitation), "SUPPRESS" or "RESEND" (send
 	// a new temporary password to an existing FORCE_CHANGE_PASSWORD user).
 	MessageAction string
+	// ValidationData and ClientMetadata are passed to the triggers.
+	ValidationData map[string]string
+	ClientMetadata map[string]string
 }
 
 // AdminCreateUser creates a user in FORCE_CHANGE_PASSWORD with a temporary
@@ -244,12 +265,6 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	} else {
 		temp = temporaryPassword(pool.PasswordPolicy)
 	}
-	hash, err := s.hash(ctx, temp)
-	if err != nil {
-		return User{}, internal(err, "hash password")
-	}
-	now := s.now().UTC()
-
 	if in.MessageAction == MessageActionResend {
 		u, found, err := s.resolveUser(ctx, pool, in.Username)
 		if err != nil {
@@ -262,11 +277,16 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 			return User{}, fault.New("UnsupportedUserStateException",
 				"Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.Username)
 		}
-		u.PasswordHash, u.PasswordSetAt, u.UpdatedAt = hash, now, now
+		if err := s.setCredentials(ctx, pool, &u, temp); err != nil {
+			return User{}, err
+		}
+		u.UpdatedAt = u.PasswordSetAt
 		if err := s.store.UpdateUser(ctx, u); err != nil {
 			return User{}, internal(err, "update user")
 		}
-		s.sendInvitation(ctx, pool.ID, u, temp, in.TemporaryPassword == "")
+		if err := s.sendInvitation(ctx, pool, u, temp, in.ClientMetadata); err != nil {
+			return User{}, err
+		}
 		return u, nil
 	}
 
@@ -277,7 +297,12 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	if err != nil {
 		return User{}, err
 	}
-	u.PasswordHash, u.PasswordSetAt = hash, now
+	if _, err := s.preSignUp(ctx, pool, "", "PreSignUp_AdminCreateUser", u, in.ValidationData, in.ClientMetadata); err != nil {
+		return User{}, err
+	}
+	if err := s.setCredentials(ctx, pool, &u, temp); err != nil {
+		return User{}, err
+	}
 	u.Status = StatusForceChangePassword
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
@@ -287,21 +312,22 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 	}
 	s.log.InfoContext(ctx, "userpool: user created by admin", "pool", pool.ID, "username", u.Username, "sub", u.Sub)
 	if in.MessageAction != MessageActionSuppress {
-		s.sendInvitation(ctx, pool.ID, u, temp, in.TemporaryPassword == "")
+		if err := s.sendInvitation(ctx, pool, u, temp, in.ClientMetadata); err != nil {
+			return User{}, err
+		}
 	}
 	return u, nil
 }
 
-// sendInvitation is the development sender's invitation message. A
-// generated temporary password is logged, since the log is the only way it
-// reaches anyone; one the administrator chose is not repeated into the log.
-func (s *Service) sendInvitation(ctx context.Context, poolID string, u User, temp string, generated bool) {
+// sendInvitation sends the AdminCreateUser invitation with the temporary
+// password.
+func (s *Service) sendInvitation(ctx context.Context, pool Pool, u User, temp string, clientMetadata map[string]string) error {
+	// A user without an email or phone number still gets the message
+	// handed to the sender, with no destination: the development sender
+	// logs it (the only way a generated password reaches anyone), real
+	// senders drop it.
 	d, to, _ := deliveryFor(u.Attributes)
-	if !generated {
-		temp = "(set by the administrator)"
-	}
-	s.log.InfoContext(ctx, "userpool: invitation", "pool", poolID, "username", u.Username,
-		"medium", d.DeliveryMedium, "to", to, "temporary_password", temp)
+	return s.deliver(ctx, pool, "", u, "AdminCreateUser", "invitation", d, to, temp, clientMetadata)
 }
 
 // AdminSetUserPassword sets a user's password. permanent makes the user
@@ -314,17 +340,18 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username, pa
 	if err := CheckPasswordPolicy(pool.PasswordPolicy, password); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, u, password, permanent)
+	_, err = s.setPassword(ctx, pool, u, password, permanent)
+	return err
 }
 
-// setPassword hashes and stores a new password and the status it implies.
-func (s *Service) setPassword(ctx context.Context, u User, password string, permanent bool) error {
-	hash, err := s.hash(ctx, password)
-	if err != nil {
-		return internal(err, "hash password")
+// setPassword hashes and stores a new password (argon2id hash and SRP
+// verifier) and the status it implies, and returns the stored user.
+func (s *Service) setPassword(ctx context.Context, pool Pool, u User, password string, permanent bool) (User, error) {
+	if err := s.setCredentials(ctx, pool, &u, password); err != nil {
+		return User{}, err
 	}
-	now := s.now().UTC()
-	u.PasswordHash, u.PasswordSetAt, u.UpdatedAt = hash, now, now
+	now := u.PasswordSetAt
+	u.UpdatedAt = now
 	if permanent {
 		u.Status = StatusConfirmed
 		u.ConfirmationCodeHash = nil
@@ -333,10 +360,39 @@ func (s *Service) setPassword(ctx context.Context, u User, password string, perm
 		u.Status = StatusForceChangePassword
 	}
 	if err := s.store.UpdateUser(ctx, u); err != nil {
-		return internal(err, "update user")
+		return User{}, internal(err, "update user")
 	}
 	s.log.InfoContext(ctx, "userpool: password set", "pool", u.PoolID, "username", u.Username, "permanent", permanent)
+	return u, nil
+}
+
+// setCredentials sets u's argon2id password hash, SRP salt and verifier and
+// PasswordSetAt for password (not stored: the caller stores u).
+func (s *Service) setCredentials(ctx context.Context, pool Pool, u *User, password string) error {
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return internal(err, "hash password")
+	}
+	salt, verifier, err := srpCredentials(pool.ID, u.Username, password)
+	if err != nil {
+		return internal(err, "srp verifier")
+	}
+	u.PasswordHash, u.SRPSalt, u.SRPVerifier = hash, salt, verifier
+	u.PasswordSetAt = s.now().UTC()
 	return nil
+}
+
+// backfillSRP stores an SRP verifier for a user who proved a password set
+// before SRP support; a failure only logs (the sign-in goes on).
+func (s *Service) backfillSRP(ctx context.Context, pool Pool, u *User, password string) {
+	salt, verifier, err := srpCredentials(pool.ID, u.Username, password)
+	if err != nil || verifier == "" {
+		return
+	}
+	u.SRPSalt, u.SRPVerifier = salt, verifier
+	if err := s.store.UpdateUser(ctx, *u); err != nil {
+		s.log.WarnContext(ctx, "userpool: storing SRP verifier failed", "pool", pool.ID, "username", u.Username, "err", err.Error())
+	}
 }
 
 // ConfirmUser confirms an UNCONFIRMED user without a code (cognito-idp

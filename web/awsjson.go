@@ -14,6 +14,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/sigv4"
+	"github.com/cognate-dev/cognate/userpool"
 )
 
 // op is one AWS JSON 1.1 operation: whether it needs a SigV4 signature made
@@ -73,7 +74,11 @@ func (s *Server) handleRoot(c echo.Context) error {
 			return s.writeJSONError(c, err)
 		}
 	}
-	out, err := o.handle(req.Context(), body)
+	ctx := req.Context()
+	if service == "cognito-idp" {
+		ctx = userpool.WithSourceIP(ctx, c.RealIP())
+	}
+	out, err := o.handle(ctx, body)
 	if err != nil {
 		return s.writeJSONError(c, err)
 	}

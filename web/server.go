@@ -85,6 +85,10 @@ func New(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleEchoError
+	// The caller's address is the connection's peer: X-Forwarded-For and
+	// X-Real-IP are set by the client and would let it dodge per-address
+	// sign-in throttling.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.requestID)
 	e.Use(s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))

@@ -232,6 +232,7 @@ type initiateAuthInput struct {
 	AuthFlow       string            `json:"AuthFlow"`
 	AuthParameters map[string]string `json:"AuthParameters"`
 	Session        string            `json:"Session"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 type respondToAuthChallengeInput struct {
@@ -240,6 +241,7 @@ type respondToAuthChallengeInput struct {
 	ChallengeName      string            `json:"ChallengeName"`
 	Session            string            `json:"Session"`
 	ChallengeResponses map[string]string `json:"ChallengeResponses"`
+	ClientMetadata     map[string]string `json:"ClientMetadata"`
 }
 
 type authenticationResultShape struct {
@@ -629,8 +631,16 @@ func intOrZero(p *int) int {
 	return *p
 }
 
-func missingAuthParameter(name string) error {
-	return fault.New(fault.InvalidParameter, "Missing required parameter %s", name)
+// clientMetadata checks a ClientMetadata map (ClientMetadataType: keys and
+// values are strings; Cognito bounds neither, Cognate bounds the whole map).
+func (c *shapeCheck) clientMetadata(m map[string]string) {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	if n > 16384 {
+		c.add("clientMetadata", "Member must have length less than or equal to 16384")
+	}
 }
 
 // userPoolOperations is the AWSCognitoIdentityProviderService operation
@@ -643,7 +653,15 @@ func (s *Server) userPoolOperations() map[string]op {
 		return map[string]op{}
 	}
 	ops := s.userPoolCoreOperations(up)
-	maps.Copy(ops, groupOperations(up))
+	for _, more := range []map[string]op{
+		groupOperations(up),
+		mfaOperations(up),
+		accountOperations(up),
+		clientAndSignOutOperations(up),
+		s.poolSettingsOperations(up),
+	} {
+		maps.Copy(ops, more)
+	}
 	return ops
 }
 
@@ -1109,11 +1127,8 @@ func groupOperations(up *userpool.Service) map[string]op {
 	}
 }
 
-// initiateAuth serves InitiateAuth and AdminInitiateAuth (reference §4.1):
-// USER_PASSWORD_AUTH (InitiateAuth), ADMIN_USER_PASSWORD_AUTH /
-// ADMIN_NO_SRP_AUTH (AdminInitiateAuth) and REFRESH_TOKEN_AUTH /
-// REFRESH_TOKEN (both). SRP, custom and choice-based flows are not
-// implemented yet.
+// initiateAuth serves InitiateAuth and AdminInitiateAuth (reference §4.1);
+// the flows themselves are userpool.Service.InitiateAuth's.
 func (s *Server) initiateAuth(ctx context.Context, in initiateAuthInput, admin bool) (any, error) {
 	var c shapeCheck
 	if admin {
@@ -1123,52 +1138,22 @@ func (s *Server) initiateAuth(ctx context.Context, in initiateAuthInput, admin b
 	if c.required("authFlow", in.AuthFlow) {
 		c.enum("authFlow", in.AuthFlow, authFlows)
 	}
+	c.clientMetadata(in.ClientMetadata)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	p := in.AuthParameters
-	up := s.cfg.UserPools
-	switch in.AuthFlow {
-	case "USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH":
-		if (in.AuthFlow == "USER_PASSWORD_AUTH") == admin {
-			return nil, fault.New(fault.InvalidParameter, "Initiate Auth method not supported.")
-		}
-		if p["USERNAME"] == "" {
-			return nil, missingAuthParameter("USERNAME")
-		}
-		if p["PASSWORD"] == "" {
-			return nil, missingAuthParameter("PASSWORD")
-		}
-		if n := utf8.RuneCountInString(p["PASSWORD"]); n > userpool.MaxPasswordLength {
-			return nil, fault.New(fault.InvalidParameter, "PASSWORD is too long.")
-		}
-		res, err := up.SignInWithPassword(ctx, userpool.PasswordSignIn{
-			ClientID: in.ClientID, PoolID: in.UserPoolID, Admin: admin,
-			Username: p["USERNAME"], Password: p["PASSWORD"], SecretHash: p["SECRET_HASH"],
-		})
-		if err != nil {
-			return nil, err
-		}
-		return authShape(res), nil
-	case "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN":
-		if p["REFRESH_TOKEN"] == "" {
-			return nil, missingAuthParameter("REFRESH_TOKEN")
-		}
-		t, err := up.Refresh(ctx, userpool.RefreshInput{
-			ClientID: in.ClientID, PoolID: in.UserPoolID, RefreshToken: p["REFRESH_TOKEN"],
-			SecretHash: p["SECRET_HASH"], Username: p["USERNAME"],
-		})
-		if err != nil {
-			return nil, err
-		}
-		return authShape(userpool.AuthResult{Tokens: &t}), nil
-	default:
-		return nil, fault.New(fault.InvalidParameter, "Auth flow %s is not supported by Cognate yet.", in.AuthFlow)
+	res, err := s.cfg.UserPools.InitiateAuth(ctx, userpool.InitiateAuthInput{
+		ClientID: in.ClientID, PoolID: in.UserPoolID, Admin: admin, Flow: in.AuthFlow,
+		Params: in.AuthParameters, ClientMetadata: in.ClientMetadata,
+	})
+	if err != nil {
+		return nil, err
 	}
+	return authShape(res), nil
 }
 
 // respondToAuthChallenge serves RespondToAuthChallenge and
-// AdminRespondToAuthChallenge for NEW_PASSWORD_REQUIRED (reference §4.2).
+// AdminRespondToAuthChallenge (reference §4.2).
 func (s *Server) respondToAuthChallenge(ctx context.Context, in respondToAuthChallengeInput, admin bool) (any, error) {
 	var c shapeCheck
 	if admin {
@@ -1179,38 +1164,13 @@ func (s *Server) respondToAuthChallenge(ctx context.Context, in respondToAuthCha
 		c.enum("challengeName", in.ChallengeName, challengeNames)
 	}
 	c.str("session", in.Session, 20, 2048, nil)
+	c.clientMetadata(in.ClientMetadata)
 	if err := c.err(); err != nil {
 		return nil, err
 	}
-	if in.ChallengeName != userpool.ChallengeNewPasswordRequired {
-		return nil, fault.New(fault.InvalidParameter, "Challenge %s is not supported by Cognate yet.", in.ChallengeName)
-	}
-	r := in.ChallengeResponses
-	if r["USERNAME"] == "" {
-		return nil, missingAuthParameter("USERNAME")
-	}
-	if r["NEW_PASSWORD"] == "" {
-		return nil, missingAuthParameter("NEW_PASSWORD")
-	}
-	if in.Session == "" {
-		return nil, fault.New(fault.InvalidParameter, "Missing required parameter Session")
-	}
-	if utf8.RuneCountInString(r["NEW_PASSWORD"]) > userpool.MaxPasswordLength {
-		return nil, fault.New(fault.InvalidParameter, "NEW_PASSWORD is too long.")
-	}
-	var attrs map[string]string
-	for k, v := range r {
-		if name, ok := strings.CutPrefix(k, "userAttributes."); ok {
-			if attrs == nil {
-				attrs = map[string]string{}
-			}
-			attrs[name] = v
-		}
-	}
-	res, err := s.cfg.UserPools.CompleteNewPassword(ctx, userpool.NewPasswordAnswer{
-		ClientID: in.ClientID, PoolID: in.UserPoolID, Session: in.Session,
-		Username: r["USERNAME"], NewPassword: r["NEW_PASSWORD"], SecretHash: r["SECRET_HASH"],
-		Attributes: attrs,
+	res, err := s.cfg.UserPools.RespondToAuthChallenge(ctx, userpool.ChallengeInput{
+		ClientID: in.ClientID, PoolID: in.UserPoolID, Admin: admin, Name: in.ChallengeName,
+		Session: in.Session, Responses: in.ChallengeResponses, ClientMetadata: in.ClientMetadata,
 	})
 	if err != nil {
 		return nil, err

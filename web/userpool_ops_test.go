@@ -506,8 +506,6 @@ func TestUserPoolShapeValidation(t *testing.T) {
 		{"InitiateAuth", `{"ClientId":"abc","AuthFlow":"MAGIC"}`, 400, "InvalidParameterException", ""},
 		{"InitiateAuth", `{"ClientId":"abc","AuthFlow":"USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"u"}}`, 400,
 			"InvalidParameterException", "Missing required parameter PASSWORD"},
-		{"InitiateAuth", `{"ClientId":"abc","AuthFlow":"USER_SRP_AUTH","AuthParameters":{"USERNAME":"u","SRP_A":"1"}}`, 400,
-			"InvalidParameterException", "Auth flow USER_SRP_AUTH is not supported by Cognate yet."},
 		{"InitiateAuth", `{"ClientId":"abc","AuthFlow":"ADMIN_USER_PASSWORD_AUTH","AuthParameters":{"USERNAME":"u","PASSWORD":"p"}}`, 400,
 			"InvalidParameterException", "Initiate Auth method not supported."},
 		{"GetUser", `{}`, 400, "InvalidParameterException",

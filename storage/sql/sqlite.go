@@ -351,4 +351,31 @@ var sqliteMigrations = []migration{
 		) WITHOUT ROWID, STRICT`,
 		`CREATE INDEX saml_assertions_expiry ON saml_assertions (expires_at)`,
 	}},
+
+	// 7: the user pool as real clients use it (issue 6): SRP verifiers, TOTP
+	// state and global sign-out per user, MFA and trigger settings per pool,
+	// session validity per client, one-time codes, and the refresh-token
+	// lookups sign-out needs.
+	{stmts: []string{
+		`ALTER TABLE users ADD COLUMN srp_salt TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE users ADD COLUMN srp_verifier TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE users ADD COLUMN mfa TEXT NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER`,
+		`ALTER TABLE user_pools ADD COLUMN software_token_mfa INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE user_pools ADD COLUMN triggers TEXT NOT NULL DEFAULT '{}'`,
+		`ALTER TABLE app_clients ADD COLUMN auth_session_validity INTEGER NOT NULL DEFAULT 0`,
+		`CREATE TABLE user_codes (
+			pool_id    TEXT NOT NULL,
+			username   TEXT NOT NULL,
+			purpose    TEXT NOT NULL,
+			hash       BLOB NOT NULL,
+			expires_at INTEGER NOT NULL,
+			attempts   INTEGER NOT NULL,
+			value      TEXT NOT NULL,
+			PRIMARY KEY (pool_id, username, purpose),
+			FOREIGN KEY (pool_id, username) REFERENCES users (pool_id, username) ON DELETE CASCADE
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX refresh_tokens_origin ON refresh_tokens (pool_id, origin_jti)`,
+		`CREATE INDEX refresh_tokens_sub ON refresh_tokens (pool_id, sub)`,
+	}},
 }

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	stdsql "database/sql"
 	"time"
 
 	"github.com/cognate-dev/cognate/userpool"
@@ -14,28 +15,48 @@ var _ userpool.Store = (*userPoolStore)(nil)
 type userPoolStore struct{ db *DB }
 
 const userPoolCols = `id, name, password_policy, username_attributes, auto_verified_attributes,
-	mfa_configuration, tags, created_at, updated_at`
+	mfa_configuration, tags, created_at, updated_at, software_token_mfa, triggers`
 
 func scanUserPool(scan func(...any) error) (userpool.Pool, error) {
 	var p userpool.Pool
 	err := scan(&p.ID, &p.Name, jsonCol{&p.PasswordPolicy}, jsonCol{&p.UsernameAttributes},
 		jsonCol{&p.AutoVerifiedAttributes}, &p.MFAConfiguration, jsonCol{&p.Tags},
-		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+		timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt}, &p.SoftwareTokenMFA, jsonCol{&p.Triggers})
 	return p, err
+}
+
+// poolArgs encodes p in userPoolCols order.
+func poolArgs(e *encoder, p userpool.Pool) []any {
+	return []any{p.ID, p.Name, e.json(p.PasswordPolicy), e.json(p.UsernameAttributes),
+		e.json(p.AutoVerifiedAttributes), p.MFAConfiguration, e.json(p.Tags),
+		e.time(p.CreatedAt), e.time(p.UpdatedAt), p.SoftwareTokenMFA, e.json(p.Triggers)}
 }
 
 // CreatePool stores p; storage.ErrAlreadyExists if p.ID is taken.
 func (s *userPoolStore) CreatePool(ctx context.Context, p userpool.Pool) error {
 	var e encoder
-	args := []any{p.ID, p.Name, e.json(p.PasswordPolicy), e.json(p.UsernameAttributes),
-		e.json(p.AutoVerifiedAttributes), p.MFAConfiguration, e.json(p.Tags),
-		e.time(p.CreatedAt), e.time(p.UpdatedAt)}
+	args := poolArgs(&e, p)
 	if e.err != nil {
 		return s.db.wrap("create user pool", e.err)
 	}
 	_, err := s.db.exec(ctx, `INSERT INTO user_pools (`+userPoolCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, args...)
 	return s.db.wrap("create user pool", err)
+}
+
+// UpdatePool replaces every stored field of the pool p.ID;
+// storage.ErrNotFound if there is no such pool.
+func (s *userPoolStore) UpdatePool(ctx context.Context, p userpool.Pool) error {
+	var e encoder
+	args := poolArgs(&e, p)
+	if e.err != nil {
+		return s.db.wrap("update user pool", e.err)
+	}
+	err := s.db.execOne(ctx, `UPDATE user_pools SET name = $2, password_policy = $3,
+		username_attributes = $4, auto_verified_attributes = $5, mfa_configuration = $6, tags = $7,
+		created_at = $8, updated_at = $9, software_token_mfa = $10, triggers = $11
+		WHERE id = $1`, args...)
+	return s.db.wrap("update user pool", err)
 }
 
 // GetPool returns the pool with ID id; storage.ErrNotFound if there is none.
@@ -75,19 +96,28 @@ func (s *userPoolStore) DeletePool(ctx context.Context, id string) error {
 
 const clientCols = `id, pool_id, name, sealed_secret, explicit_auth_flows, access_token_validity,
 	id_token_validity, refresh_validity, access_token_unit, id_token_unit, refresh_token_unit,
-	prevent_user_existence_errors, enable_token_revocation, created_at, updated_at`
+	prevent_user_existence_errors, enable_token_revocation, created_at, updated_at, auth_session_validity`
 
 func (s *userPoolStore) getClient(ctx context.Context, query string, args ...any) (userpool.Client, error) {
 	var c userpool.Client
-	var access, id, refresh int64
+	var access, id, refresh, session int64
 	err := s.db.queryRow(ctx, query, args, &c.ID, &c.PoolID, &c.Name, &c.SealedSecret,
 		jsonCol{&c.ExplicitAuthFlows}, &access, &id, &refresh, &c.AccessTokenUnit, &c.IDTokenUnit,
 		&c.RefreshTokenUnit, &c.PreventUserExistenceErrors, &c.EnableTokenRevocation,
-		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
+		timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &session)
 	c.AccessTokenValidity = time.Duration(access)
 	c.IDTokenValidity = time.Duration(id)
 	c.RefreshValidity = time.Duration(refresh)
+	c.AuthSessionValidity = time.Duration(session)
 	return c, err
+}
+
+// clientArgs encodes c in clientCols order.
+func clientArgs(e *encoder, c userpool.Client) []any {
+	return []any{c.ID, c.PoolID, c.Name, c.SealedSecret, e.json(c.ExplicitAuthFlows),
+		int64(c.AccessTokenValidity), int64(c.IDTokenValidity), int64(c.RefreshValidity),
+		c.AccessTokenUnit, c.IDTokenUnit, c.RefreshTokenUnit, c.PreventUserExistenceErrors,
+		c.EnableTokenRevocation, e.time(c.CreatedAt), e.time(c.UpdatedAt), int64(c.AuthSessionValidity)}
 }
 
 // CreateClient stores c. It returns storage.ErrAlreadyExists if c.ID is taken
@@ -95,16 +125,37 @@ func (s *userPoolStore) getClient(ctx context.Context, query string, args ...any
 // names no pool.
 func (s *userPoolStore) CreateClient(ctx context.Context, c userpool.Client) error {
 	var e encoder
-	args := []any{c.ID, c.PoolID, c.Name, c.SealedSecret, e.json(c.ExplicitAuthFlows),
-		int64(c.AccessTokenValidity), int64(c.IDTokenValidity), int64(c.RefreshValidity),
-		c.AccessTokenUnit, c.IDTokenUnit, c.RefreshTokenUnit, c.PreventUserExistenceErrors,
-		c.EnableTokenRevocation, e.time(c.CreatedAt), e.time(c.UpdatedAt)}
+	args := clientArgs(&e, c)
 	if e.err != nil {
 		return s.db.wrap("create app client", e.err)
 	}
 	_, err := s.db.exec(ctx, `INSERT INTO app_clients (`+clientCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
 	return s.db.wrap("create app client", err)
+}
+
+// UpdateClient replaces every stored field of the client c.ID of pool
+// c.PoolID; storage.ErrNotFound if there is no such client.
+func (s *userPoolStore) UpdateClient(ctx context.Context, c userpool.Client) error {
+	var e encoder
+	args := clientArgs(&e, c)
+	if e.err != nil {
+		return s.db.wrap("update app client", e.err)
+	}
+	err := s.db.execOne(ctx, `UPDATE app_clients SET name = $3, sealed_secret = $4,
+		explicit_auth_flows = $5, access_token_validity = $6, id_token_validity = $7,
+		refresh_validity = $8, access_token_unit = $9, id_token_unit = $10, refresh_token_unit = $11,
+		prevent_user_existence_errors = $12, enable_token_revocation = $13, created_at = $14,
+		updated_at = $15, auth_session_validity = $16
+		WHERE id = $1 AND pool_id = $2`, args...)
+	return s.db.wrap("update app client", err)
+}
+
+// DeleteClient deletes the client and, through ON DELETE CASCADE in the same
+// statement, its refresh tokens; storage.ErrNotFound if there is none.
+func (s *userPoolStore) DeleteClient(ctx context.Context, poolID, clientID string) error {
+	return s.db.wrap("delete app client", s.db.execOne(ctx,
+		`DELETE FROM app_clients WHERE id = $1 AND pool_id = $2`, clientID, poolID))
 }
 
 // GetClient returns the app client clientID of pool poolID;
@@ -123,7 +174,8 @@ func (s *userPoolStore) GetClientByID(ctx context.Context, clientID string) (use
 }
 
 const userCols = `pool_id, username, sub, attributes, status, enabled, password_hash, password_set_at,
-	confirmation_code_hash, confirmation_expires, created_at, updated_at`
+	confirmation_code_hash, confirmation_expires, created_at, updated_at, srp_salt, srp_verifier, mfa,
+	tokens_valid_after`
 
 // scanUser scans a row of userCols (one scan function for single-row reads
 // and for row iteration).
@@ -131,7 +183,8 @@ func scanUser(scan func(...any) error) (userpool.User, error) {
 	var u userpool.User
 	err := scan(&u.PoolID, &u.Username, &u.Sub, jsonCol{&u.Attributes},
 		&u.Status, &u.Enabled, &u.PasswordHash, timeCol{&u.PasswordSetAt}, &u.ConfirmationCodeHash,
-		timeCol{&u.ConfirmationExpires}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+		timeCol{&u.ConfirmationExpires}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt},
+		&u.SRPSalt, &u.SRPVerifier, jsonCol{&u.MFA}, timeCol{&u.TokensValidAfter})
 	return u, err
 }
 
@@ -143,7 +196,8 @@ func (s *userPoolStore) getUser(ctx context.Context, query string, args ...any) 
 func userArgs(e *encoder, u userpool.User) []any {
 	return []any{u.PoolID, u.Username, u.Sub, e.json(u.Attributes), u.Status, u.Enabled,
 		u.PasswordHash, e.time(u.PasswordSetAt), blob(u.ConfirmationCodeHash),
-		e.time(u.ConfirmationExpires), e.time(u.CreatedAt), e.time(u.UpdatedAt)}
+		e.time(u.ConfirmationExpires), e.time(u.CreatedAt), e.time(u.UpdatedAt),
+		u.SRPSalt, u.SRPVerifier, e.json(u.MFA), e.time(u.TokensValidAfter)}
 }
 
 // CreateUser stores u. It returns storage.ErrAlreadyExists if the pool already
@@ -157,7 +211,7 @@ func (s *userPoolStore) CreateUser(ctx context.Context, u userpool.User) error {
 		return s.db.wrap("create user", e.err)
 	}
 	_, err := s.db.exec(ctx, `INSERT INTO users (`+userCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, args...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
 	return s.db.wrap("create user", err)
 }
 
@@ -186,9 +240,89 @@ func (s *userPoolStore) UpdateUser(ctx context.Context, u userpool.User) error {
 	}
 	err := s.db.execOne(ctx, `UPDATE users SET sub = $3, attributes = $4, status = $5, enabled = $6,
 		password_hash = $7, password_set_at = $8, confirmation_code_hash = $9,
-		confirmation_expires = $10, created_at = $11, updated_at = $12
+		confirmation_expires = $10, created_at = $11, updated_at = $12, srp_salt = $13,
+		srp_verifier = $14, mfa = $15, tokens_valid_after = $16
 		WHERE pool_id = $1 AND username = $2`, args...)
 	return s.db.wrap("update user", err)
+}
+
+var deleteUserQueries = []string{
+	`SELECT sub FROM users WHERE pool_id = $1 AND username = $2`,
+	`DELETE FROM refresh_tokens WHERE pool_id = $1 AND sub = $2`,
+	`DELETE FROM users WHERE pool_id = $1 AND username = $2`,
+}
+
+// DeleteUser deletes the user and, in one transaction, their refresh tokens
+// and (through ON DELETE CASCADE) their group memberships and codes;
+// storage.ErrNotFound if there is no such user.
+func (s *userPoolStore) DeleteUser(ctx context.Context, poolID, username string) error {
+	err := s.db.inTx(ctx, deleteUserQueries, func(st []*stdsql.Stmt) error {
+		var sub string
+		if err := st[0].QueryRowContext(ctx, poolID, username).Scan(&sub); err != nil {
+			return err
+		}
+		if _, err := st[1].ExecContext(ctx, poolID, sub); err != nil {
+			return err
+		}
+		_, err := st[2].ExecContext(ctx, poolID, username)
+		return err
+	})
+	return s.db.wrap("delete user", err)
+}
+
+// ListUsers returns up to limit users (all when limit <= 0) of pool poolID
+// with Username > after, ordered by Username.
+func (s *userPoolStore) ListUsers(ctx context.Context, poolID, after string, limit int) ([]userpool.User, error) {
+	rows, err := s.db.query(ctx, `SELECT `+userCols+` FROM users
+		WHERE pool_id = $1 AND username > $2 ORDER BY username LIMIT $3`, poolID, after, limitArg(limit))
+	if err != nil {
+		return nil, s.db.wrap("list users", err)
+	}
+	defer rows.Close()
+	var out []userpool.User
+	for rows.Next() {
+		u, err := scanUser(rows.Scan)
+		if err != nil {
+			return nil, s.db.wrap("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, s.db.wrap("list users", rows.Err())
+}
+
+// PutCode stores c, replacing the user's outstanding code of the same
+// purpose; storage.ErrNotFound if the user does not exist.
+func (s *userPoolStore) PutCode(ctx context.Context, c userpool.Code) error {
+	var e encoder
+	args := []any{c.PoolID, c.Username, c.Purpose, blob(c.Hash), e.time(c.ExpiresAt), c.Attempts, c.Value}
+	if e.err != nil {
+		return s.db.wrap("put code", e.err)
+	}
+	if c.Hash == nil {
+		args[3] = []byte{}
+	}
+	_, err := s.db.exec(ctx, `INSERT INTO user_codes (pool_id, username, purpose, hash, expires_at, attempts, value)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (pool_id, username, purpose) DO UPDATE SET hash = excluded.hash,
+			expires_at = excluded.expires_at, attempts = excluded.attempts, value = excluded.value`, args...)
+	return s.db.wrap("put code", err)
+}
+
+// GetCode returns the user's outstanding code of a purpose;
+// storage.ErrNotFound if there is none.
+func (s *userPoolStore) GetCode(ctx context.Context, poolID, username, purpose string) (userpool.Code, error) {
+	c := userpool.Code{PoolID: poolID, Username: username, Purpose: purpose}
+	err := s.db.queryRow(ctx, `SELECT hash, expires_at, attempts, value FROM user_codes
+		WHERE pool_id = $1 AND username = $2 AND purpose = $3`, []any{poolID, username, purpose},
+		&c.Hash, timeCol{&c.ExpiresAt}, &c.Attempts, &c.Value)
+	return c, s.db.wrap("get code", err)
+}
+
+// DeleteCode forgets the user's code of a purpose (no error when there is none).
+func (s *userPoolStore) DeleteCode(ctx context.Context, poolID, username, purpose string) error {
+	_, err := s.db.exec(ctx, `DELETE FROM user_codes WHERE pool_id = $1 AND username = $2 AND purpose = $3`,
+		poolID, username, purpose)
+	return s.db.wrap("delete code", err)
 }
 
 const refreshCols = `hash, pool_id, client_id, sub, auth_time, origin_jti, created_at, expires_at, revoked`
@@ -215,9 +349,33 @@ func (s *userPoolStore) CreateRefreshToken(ctx context.Context, t userpool.Refre
 // (SHA-256, 32 bytes); storage.ErrNotFound if there is none. Expired and
 // revoked tokens are returned as stored: the caller decides.
 func (s *userPoolStore) GetRefreshToken(ctx context.Context, hash []byte) (userpool.RefreshToken, error) {
+	return s.getRefreshToken(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = $1`, hash)
+}
+
+// GetRefreshTokenByOriginJTI returns the refresh token of pool poolID issued
+// with the sign-in whose jti is originJTI; storage.ErrNotFound if none.
+func (s *userPoolStore) GetRefreshTokenByOriginJTI(ctx context.Context, poolID, originJTI string) (userpool.RefreshToken, error) {
+	return s.getRefreshToken(ctx, `SELECT `+refreshCols+` FROM refresh_tokens
+		WHERE pool_id = $1 AND origin_jti = $2 LIMIT 1`, poolID, originJTI)
+}
+
+func (s *userPoolStore) getRefreshToken(ctx context.Context, query string, args ...any) (userpool.RefreshToken, error) {
 	var t userpool.RefreshToken
-	err := s.db.queryRow(ctx, `SELECT `+refreshCols+` FROM refresh_tokens WHERE hash = $1`,
-		[]any{hash}, &t.Hash, &t.PoolID, &t.ClientID, &t.Sub, timeCol{&t.AuthTime}, &t.OriginJTI,
-		timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, &t.Revoked)
+	err := s.db.queryRow(ctx, query, args, &t.Hash, &t.PoolID, &t.ClientID, &t.Sub, timeCol{&t.AuthTime},
+		&t.OriginJTI, timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, &t.Revoked)
 	return t, s.db.wrap("get refresh token", err)
+}
+
+// RevokeRefreshToken marks the refresh token with this hash revoked;
+// storage.ErrNotFound if there is none.
+func (s *userPoolStore) RevokeRefreshToken(ctx context.Context, hash []byte) error {
+	return s.db.wrap("revoke refresh token", s.db.execOne(ctx,
+		`UPDATE refresh_tokens SET revoked = 1 WHERE hash = $1`, hash))
+}
+
+// RevokeUserRefreshTokens marks every refresh token of the user with this
+// sub revoked.
+func (s *userPoolStore) RevokeUserRefreshTokens(ctx context.Context, poolID, sub string) error {
+	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND sub = $2`, poolID, sub)
+	return s.db.wrap("revoke refresh tokens", err)
 }
