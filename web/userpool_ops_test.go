@@ -77,11 +77,38 @@ type upHarness struct {
 	public *cip.Client // anonymous (unsigned)
 	logs   *upLogs
 	http   *http.Client
+	clock  *upClock
+}
+
+// upClock is the harness clock: real time plus an offset tests can advance.
+type upClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *upClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *upClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // newUserPoolHarness runs the real server (SQLite in a temp dir, a real key
 // ring) on an httptest listener whose URL is also the user pools' PublicURL.
 func newUserPoolHarness(t *testing.T) *upHarness {
+	return newUserPoolHarnessWith(t, nil)
+}
+
+// newUserPoolHarnessWith is newUserPoolHarness with mod applied to the user
+// pool configuration before the service is built (a Sender, ...). The
+// harness clock (h.clock) drives both the user pools and the web server.
+func newUserPoolHarnessWith(t *testing.T, mod func(*userpool.Config)) *upHarness {
 	t.Helper()
 	ctx := t.Context()
 	db, err := sql.OpenSQLite(ctx, filepath.Join(t.TempDir(), "cognate.db"))
@@ -100,13 +127,18 @@ func newUserPoolHarness(t *testing.T) *upHarness {
 	url := "http://" + srv.Listener.Addr().String()
 	logs := &upLogs{}
 	log := slog.New(logs)
-	pools := userpool.New(userpool.Config{
-		Store: db.UserPools(), Ring: ring, PublicURL: url, Logger: log,
+	clk := &upClock{}
+	cfg := userpool.Config{
+		Store: db.UserPools(), Ring: ring, PublicURL: url, Logger: log, Now: clk.Now,
 		Argon2: userpool.Argon2Params{MemoryKiB: 1024, Iterations: 1},
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	pools := userpool.New(cfg)
 	ws := web.New(web.Config{
 		UserPools: pools, Ring: ring, Logger: log, Region: "us-east-1", AccountID: "123456789012",
-		AdminAccessKeyID: upAdminKeyID, AdminSecretAccessKey: upAdminSecret,
+		AdminAccessKeyID: upAdminKeyID, AdminSecretAccessKey: upAdminSecret, Now: clk.Now,
 	})
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
@@ -124,6 +156,7 @@ func newUserPoolHarness(t *testing.T) *upHarness {
 		public: client(aws.AnonymousCredentials{}),
 		logs:   logs,
 		http:   srv.Client(),
+		clock:  clk,
 	}
 }
 
