@@ -80,6 +80,10 @@ type Ring struct {
 	sealRaw map[string][]byte
 
 	jwks []byte
+
+	// macKey keys MAC; it is derived from the master key, so it is the same
+	// on every replica and across restarts and key rotations.
+	macKey []byte
 }
 
 type signingKey struct {
@@ -136,7 +140,12 @@ func Open(ctx context.Context, store Store, master []byte, now func() time.Time)
 		curSign := currentIndex(len(signers), func(i int) StoredKey { return signers[i].meta }, t)
 		curSeal := currentIndex(len(sealers), func(i int) StoredKey { return sealers[i].meta }, t)
 		if curSign >= 0 && curSeal >= 0 {
-			return newRing(signers, curSign, sealers, curSeal)
+			r, err := newRing(signers, curSign, sealers, curSeal)
+			if err != nil {
+				return nil, err
+			}
+			r.macKey = deriveMACKey(master)
+			return r, nil
 		}
 
 		lost := false
