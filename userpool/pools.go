@@ -12,6 +12,13 @@ import (
 	"github.com/cognate-dev/cognate/storage"
 )
 
+// Pool MFA configurations (cognito-idp UserPoolMfaType).
+const (
+	MFAOff      = "OFF"
+	MFAOptional = "OPTIONAL"
+	MFAOn       = "ON"
+)
+
 // PoolIDPattern is the model's pattern for a user pool ID.
 var PoolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 
@@ -26,7 +33,8 @@ type CreatePoolInput struct {
 	// sign-in name; the stored username is then the user's sub (a UUID).
 	UsernameAttributes     []string
 	AutoVerifiedAttributes []string
-	// MFAConfiguration must be "" or "OFF" for now.
+	// MFAConfiguration is "OFF" (the default), "OPTIONAL" or "ON"; with MFA,
+	// the software token (TOTP) factor is enabled.
 	MFAConfiguration string
 	Tags             map[string]string
 }
@@ -63,10 +71,13 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 	if err != nil {
 		return Pool{}, err
 	}
-	switch in.MFAConfiguration {
-	case "", "OFF":
+	mfa := in.MFAConfiguration
+	switch mfa {
+	case "":
+		mfa = MFAOff
+	case MFAOff, MFAOptional, MFAOn:
 	default:
-		return Pool{}, invalidParam("MfaConfiguration %s is not supported yet; only OFF is.", in.MFAConfiguration)
+		return Pool{}, invalidParam("MfaConfiguration must be OFF, ON or OPTIONAL.")
 	}
 	now := s.now().UTC()
 	p := Pool{
@@ -74,10 +85,13 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 		PasswordPolicy:         policy,
 		UsernameAttributes:     usernameAttrs,
 		AutoVerifiedAttributes: autoVerified,
-		MFAConfiguration:       "OFF",
-		Tags:                   maps.Clone(in.Tags),
-		CreatedAt:              now,
-		UpdatedAt:              now,
+		MFAConfiguration:       mfa,
+		// TOTP is the second factor Cognate offers (no SMS), so a pool
+		// created with MFA has it enabled.
+		SoftwareTokenMFA: mfa != MFAOff,
+		Tags:             maps.Clone(in.Tags),
+		CreatedAt:        now,
+		UpdatedAt:        now,
 	}
 	// IDs are random; a collision is astronomically unlikely but cheap to retry.
 	for range 5 {
