@@ -29,7 +29,7 @@ func TestPools(t *testing.T) {
 	for name, in := range map[string]userpool.CreatePoolInput{
 		"no name":      {},
 		"short policy": {Name: "x", PasswordPolicy: &userpool.PasswordPolicy{MinimumLength: 5}},
-		"mfa on":       {Name: "x", MFAConfiguration: "ON"},
+		"mfa bad":      {Name: "x", MFAConfiguration: "SOMETIMES"},
 		"bad username": {Name: "x", UsernameAttributes: []string{"nickname"}},
 	} {
 		if _, err := e.svc.CreatePool(ctx, in); !fault.Is(err, fault.InvalidParameter) {
