@@ -65,6 +65,7 @@ func (s *Server) handleRoot(c echo.Context) error {
 	if !ok {
 		return s.writeJSONError(c, fault.New(fault.UnknownOperation, "Operation %q is not supported.", target))
 	}
+	setMetricOp(c, service+":"+name)
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		return s.writeJSONError(c, bodyReadError(err))

@@ -48,6 +48,10 @@ func (s *Server) handleQuery(c echo.Context) error {
 	}
 	action, version := form.Get("Action"), form.Get("Version")
 	if version == stsVersion {
+		switch action {
+		case "GetCallerIdentity", "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML":
+			setMetricOp(c, "sts:"+action)
+		}
 		return s.handleSTS(c, body, action)
 	}
 	if version != "2010-05-08" {
@@ -60,6 +64,7 @@ func (s *Server) handleQuery(c echo.Context) error {
 	if !ok {
 		return s.writeQueryError(c, fault.New("InvalidAction", "Could not find operation %s for version %s.", action, version))
 	}
+	setMetricOp(c, "iam:"+action)
 	ctx := req.Context()
 	p := &queryParams{form: form}
 	result, err := act(s, ctx, p)
@@ -254,6 +259,7 @@ func (s *Server) writeQueryError(c echo.Context, err error) error {
 func (s *Server) writeQueryErrorNS(c echo.Context, err error, xmlns string) error {
 	fe := fault.As(err)
 	ctx := c.Request().Context()
+	setMetricOutcome(c, string(fe.Code))
 	code, typ := string(fe.Code), "Sender"
 	if fe.Code == fault.Internal {
 		s.log.ErrorContext(ctx, "internal error", "err", err.Error())

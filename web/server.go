@@ -20,6 +20,7 @@ import (
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/internal/metrics"
 	"github.com/cognate-dev/cognate/internal/reqid"
 	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/userpool"
@@ -91,6 +92,7 @@ func New(cfg Config) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.requestID)
 	e.Use(s.accessLog)
+	e.Use(s.metricsMiddleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
 	e.Use(middleware.BodyLimit("1M"))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -103,6 +105,9 @@ func New(cfg Config) *Server {
 	}))
 	e.POST("/", s.handleRoot)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	// Prometheus metrics (internal/metrics): counts, latencies and outcomes
+	// only, no secrets.
+	e.GET("/metrics", echo.WrapHandler(metrics.Handler()))
 	s.registerUserPoolRoutes(e)
 	s.registerNativeRoutes(e)
 	s.registerAdminRoutes(e)
