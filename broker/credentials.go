@@ -10,6 +10,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/internal/metrics"
 	"github.com/cognate-dev/cognate/storage"
 )
 
@@ -162,5 +163,6 @@ func (s *Service) mintFor(sess Session, ttl time.Duration) (Credentials, error) 
 	if err != nil || back.AccessKeyID != sess.AccessKeyID || back.IdentityID != sess.IdentityID {
 		return Credentials{}, fault.Internalf(errors.Join(err, errors.New("self-verification failed")), "mint")
 	}
+	metrics.CredentialsIssued.WithLabelValues(sess.PoolID, sess.RoleARN).Inc()
 	return Credentials{AccessKeyID: sess.AccessKeyID, SecretKey: sess.SecretKey, SessionToken: token, Expiration: exp}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/broker/authz"
 	"github.com/cognate-dev/cognate/internal/fault"
+	"github.com/cognate-dev/cognate/internal/metrics"
 )
 
 // Cognate's native API (/v1/...): JSON in and out, signed with SigV4 by the
@@ -171,6 +172,9 @@ func (s *Server) handleAuthorize(c echo.Context, body []byte) (any, error) {
 	res, err := s.cfg.Broker.Verifier().Authorize(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	if !res.Allowed {
+		metrics.VerificationDenials.WithLabelValues(res.Code).Inc()
 	}
 	s.log.InfoContext(ctx, "authorize", "allowed", res.Allowed, "code", res.Code, "identity_id", res.IdentityID,
 		"role", res.RoleARN, "action", in.Action, "resource", in.Resource, "reason", res.Reason)
