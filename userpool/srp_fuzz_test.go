@@ -1,0 +1,528 @@
+package userpool_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"maps"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/fault"
+	"github.com/cognate-dev/cognate/internal/keyring"
+	"github.com/cognate-dev/cognate/storage"
+	"github.com/cognate-dev/cognate/storage/sql"
+	"github.com/cognate-dev/cognate/userpool"
+)
+
+// srpClient is a test-only USER_SRP_AUTH client: the client side of
+// reference user-pools.md §5.3, written independently of the server code
+// (as amazon-cognito-identity-js AuthenticationHelper computes it).
+type srpClient struct {
+	poolName string
+	a, A     *big.Int
+}
+
+var (
+	srpTestN, _ = new(big.Int).SetString(""+
+		"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"+
+		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"+
+		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"+
+		"83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"+
+		"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"+
+		"15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"+
+		"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"+
+		"BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF", 16)
+	srpTestG    = big.NewInt(2)
+	srpTestK, _ = new(big.Int).SetString("538282c4354742d7cbbde2359fcf67f9f5b3a6b08791e5011b43b8a5b66d9ee6", 16)
+)
+
+// srpTestLayout is the clients' TIMESTAMP format (DateHelper.js).
+const srpTestLayout = "Mon Jan 2 15:04:05 UTC 2006"
+
+// newSRPClient draws a (128 random bytes) and computes A = g^a mod N.
+func newSRPClient(poolID string) *srpClient {
+	buf := make([]byte, 128)
+	_, _ = rand.Read(buf)
+	a := new(big.Int).SetBytes(buf)
+	_, poolName, _ := strings.Cut(poolID, "_")
+	return &srpClient{poolName: poolName, a: a, A: new(big.Int).Exp(srpTestG, a, srpTestN)}
+}
+
+// srpA is the SRP_A auth parameter: A.toString(16).
+func (c *srpClient) srpA() string { return c.A.Text(16) }
+
+// srpTestPad is padHex as bytes: minimal big-endian with a 0x00 in front
+// when the top bit is set.
+func srpTestPad(n *big.Int) []byte {
+	b := n.Bytes()
+	if len(b) == 0 || b[0] >= 0x80 {
+		b = append([]byte{0}, b...)
+	}
+	return b
+}
+
+func srpTestHash(parts ...[]byte) *big.Int {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return new(big.Int).SetBytes(h.Sum(nil))
+}
+
+// answer computes the PASSWORD_VERIFIER ChallengeResponses for the
+// challenge parameters params, signing timestamp.
+func (c *srpClient) answer(params map[string]string, password, timestamp string) (map[string]string, error) {
+	B, ok := new(big.Int).SetString(params["SRP_B"], 16)
+	if !ok || new(big.Int).Mod(B, srpTestN).Sign() == 0 {
+		return nil, errors.New("bad SRP_B")
+	}
+	salt, ok := new(big.Int).SetString(params["SALT"], 16)
+	if !ok {
+		return nil, errors.New("bad SALT")
+	}
+	userID := params["USER_ID_FOR_SRP"]
+	u := srpTestHash(srpTestPad(c.A), srpTestPad(B))
+	if u.Sign() == 0 {
+		return nil, errors.New("u is zero")
+	}
+	inner := sha256.Sum256([]byte(c.poolName + userID + ":" + password))
+	x := srpTestHash(srpTestPad(salt), inner[:])
+	// S = (B − k·g^x)^(a + u·x) mod N
+	base := new(big.Int).Sub(B, new(big.Int).Mul(srpTestK, new(big.Int).Exp(srpTestG, x, srpTestN)))
+	base.Mod(base, srpTestN)
+	S := new(big.Int).Exp(base, new(big.Int).Add(c.a, new(big.Int).Mul(u, x)), srpTestN)
+	// K = HKDF-SHA256(salt = padHex(u), ikm = padHex(S), "Caldera Derived Key", 16)
+	prk := hmac.New(sha256.New, srpTestPad(u))
+	prk.Write(srpTestPad(S))
+	okm := hmac.New(sha256.New, prk.Sum(nil))
+	okm.Write([]byte("Caldera Derived Key\x01"))
+	K := okm.Sum(nil)[:16]
+	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, K)
+	m.Write([]byte(c.poolName + userID))
+	m.Write(block)
+	m.Write([]byte(timestamp))
+	return map[string]string{
+		"USERNAME":                    userID,
+		"PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
+		"TIMESTAMP":                   timestamp,
+		"PASSWORD_CLAIM_SIGNATURE":    base64.StdEncoding.EncodeToString(m.Sum(nil)),
+	}, nil
+}
+
+// srpStart runs InitiateAuth USER_SRP_AUTH for username with a new client.
+func (e *env) srpStart(t testing.TB, poolID, clientID, username string) (*srpClient, userpool.AuthResult, error) {
+	t.Helper()
+	c := newSRPClient(poolID)
+	res, err := e.svc.InitiateAuth(t.Context(), userpool.InitiateAuthInput{ClientID: clientID, Flow: userpool.AuthFlowUserSRP,
+		Params: map[string]string{"USERNAME": username, "SRP_A": c.srpA()}})
+	return c, res, err
+}
+
+// srpSignIn runs a whole USER_SRP_AUTH sign-in at the env clock.
+func (e *env) srpSignIn(t testing.TB, poolID, clientID, username, password string) (userpool.AuthResult, error) {
+	t.Helper()
+	c, res, err := e.srpStart(t, poolID, clientID, username)
+	if err != nil {
+		return res, err
+	}
+	if res.ChallengeName != userpool.ChallengePasswordVerifier || res.Session != "" {
+		t.Fatalf("InitiateAuth USER_SRP_AUTH: challenge %q session %q", res.ChallengeName, res.Session)
+	}
+	answer, err := c.answer(res.ChallengeParameters, password, e.clock.Now().UTC().Format(srpTestLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: clientID,
+		Name: userpool.ChallengePasswordVerifier, Responses: answer})
+}
+
+// srpEnv is a pool with a CONFIRMED user "ivy" and an SRP-enabled client.
+func srpEnv(t testing.TB, mod func(*userpool.CreateClientInput)) (*env, userpool.Pool, userpool.Client) {
+	t.Helper()
+	e := newEnvTB(t)
+	p, err := e.svc.CreatePool(t.Context(), userpool.CreatePoolInput{Name: "srp-pool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := userpool.CreateClientInput{PoolID: p.ID, Name: "srp", ExplicitAuthFlows: []string{
+		userpool.FlowAllowUserSRPAuth, userpool.FlowAllowUserPasswordAuth, userpool.FlowAllowRefreshTokenAuth}}
+	if mod != nil {
+		mod(&in)
+	}
+	c, _, err := e.svc.CreateClient(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := e.svc.AdminCreateUser(ctx, userpool.AdminCreateUserInput{PoolID: p.ID, Username: "ivy",
+		MessageAction: userpool.MessageActionSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AdminSetUserPassword(ctx, p.ID, "ivy", goodPassword, true); err != nil {
+		t.Fatal(err)
+	}
+	return e, p, c
+}
+
+func TestSRPServiceSignIn(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	res, err := e.srpSignIn(t, p.ID, c.ID, "ivy", goodPassword)
+	if err != nil || res.Tokens == nil {
+		t.Fatalf("SRP sign-in: %+v, %v", res, err)
+	}
+	_, err = e.srpSignIn(t, p.ID, c.ID, "ivy", "Wrong-pass1")
+	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+
+	// A client that re-encodes the SECRET_BLOCK URL-safe and unpadded signs
+	// the same bytes (Amplify v6 accepts either alphabet, reference §5.3).
+	cl, ch, err := e.srpStart(t, p.ID, c.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := cl.answer(ch.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer["PASSWORD_CLAIM_SECRET_BLOCK"] = strings.NewReplacer("+", "-", "/", "_").Replace(
+		strings.TrimRight(answer["PASSWORD_CLAIM_SECRET_BLOCK"], "="))
+	if res, err := e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
+		Name: userpool.ChallengePasswordVerifier, Responses: answer}); err != nil || res.Tokens == nil {
+		t.Fatalf("URL-safe SECRET_BLOCK: %+v, %v", res, err)
+	}
+}
+
+func TestSRPDisabledUser(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	u, err := e.store.GetUser(t.Context(), p.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Enabled = false
+	if err := e.store.UpdateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.srpSignIn(t, p.ID, c.ID, "ivy", goodPassword)
+	wantFault(t, err, fault.NotAuthorized, "User is disabled.")
+	// The state is only revealed to whoever proves the password.
+	_, err = e.srpSignIn(t, p.ID, c.ID, "ivy", "Wrong-pass1")
+	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+}
+
+// A password set before SRP support (no verifier) fails like a wrong
+// password, with a stable salt; a password sign-in stores a verifier.
+func TestSRPUserWithoutVerifier(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	u, _ := e.store.GetUser(t.Context(), p.ID, "ivy")
+	u.SRPSalt, u.SRPVerifier = "", ""
+	if err := e.store.UpdateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	_, first, err := e.srpStart(t, p.ID, c.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, second, _ := e.srpStart(t, p.ID, c.ID, "ivy")
+	if first.ChallengeParameters["SALT"] == "" || first.ChallengeParameters["SALT"] != second.ChallengeParameters["SALT"] ||
+		first.ChallengeParameters["USER_ID_FOR_SRP"] != "ivy" {
+		t.Fatalf("challenge for a user without verifier: %v / %v", first.ChallengeParameters, second.ChallengeParameters)
+	}
+	_, err = e.srpSignIn(t, p.ID, c.ID, "ivy", goodPassword)
+	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+
+	e.signIn(t, c.ID, "ivy", goodPassword) // backfills the verifier
+	if res, err := e.srpSignIn(t, p.ID, c.ID, "ivy", goodPassword); err != nil || res.Tokens == nil {
+		t.Fatalf("SRP after backfill: %+v, %v", res, err)
+	}
+}
+
+// srpFinderStore is the real SQLite store plus a scanning
+// FindUserByAttribute, so email-as-username pools can be tested while
+// storage/sql lacks that capability.
+type srpFinderStore struct{ userpool.Store }
+
+func (f srpFinderStore) FindUserByAttribute(ctx context.Context, poolID, name, value string) (userpool.User, error) {
+	users, err := f.ListUsers(ctx, poolID, "", 0)
+	if err != nil {
+		return userpool.User{}, err
+	}
+	for _, u := range users {
+		if u.Attributes[name] == value {
+			return u, nil
+		}
+	}
+	return userpool.User{}, storage.ErrNotFound
+}
+
+// In a pool whose users sign in with their email address, USER_ID_FOR_SRP
+// is the internal username (the sub), the verifier is bound to it, and
+// SECRET_HASH is over the typed email at InitiateAuth and over
+// USER_ID_FOR_SRP in the answer (reference §4.4).
+func TestSRPEmailAlias(t *testing.T) {
+	e := newEnv(t)
+	e.svc = userpool.New(userpool.Config{Store: srpFinderStore{e.store}, Ring: e.ring, PublicURL: publicURL,
+		Now: e.clock.Now, Logger: slog.New(e.logs), Argon2: cheapArgon})
+	ctx := t.Context()
+	p, err := e.svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email", UsernameAttributes: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, secret, err := e.svc.CreateClient(ctx, userpool.CreateClientInput{PoolID: p.ID, Name: "app", GenerateSecret: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const email = "dana@example.com"
+	u, err := e.svc.AdminCreateUser(ctx, userpool.AdminCreateUserInput{PoolID: p.ID, Username: email,
+		MessageAction: userpool.MessageActionSuppress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AdminSetUserPassword(ctx, p.ID, email, goodPassword, true); err != nil {
+		t.Fatal(err)
+	}
+	if u.Username == email || u.Username != u.Sub {
+		t.Fatalf("stored username %q", u.Username)
+	}
+
+	cl := newSRPClient(p.ID)
+	start := func(hashName string) (userpool.AuthResult, error) {
+		return e.svc.InitiateAuth(ctx, userpool.InitiateAuthInput{ClientID: c.ID, Flow: userpool.AuthFlowUserSRP,
+			Params: map[string]string{"USERNAME": email, "SRP_A": cl.srpA(), "SECRET_HASH": userpool.SecretHash(secret, hashName, c.ID)}})
+	}
+	_, err = start("someone-else")
+	wantFault(t, err, fault.NotAuthorized, "Unable to verify secret hash for client "+c.ID)
+	res, err := start(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ChallengeParameters["USER_ID_FOR_SRP"] != u.Username || res.ChallengeParameters["USERNAME"] != u.Username {
+		t.Fatalf("challenge %v, want USER_ID_FOR_SRP %s", res.ChallengeParameters, u.Username)
+	}
+	answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	respond := func() (userpool.AuthResult, error) {
+		return e.svc.RespondToAuthChallenge(ctx, userpool.ChallengeInput{ClientID: c.ID,
+			Name: userpool.ChallengePasswordVerifier, Responses: answer})
+	}
+	_, err = respond()
+	wantFault(t, err, fault.NotAuthorized, "Client "+c.ID+" is configured for secret but secret was not received")
+	answer["SECRET_HASH"] = userpool.SecretHash(secret, u.Username, c.ID)
+	out, err := respond()
+	if err != nil || out.Tokens == nil {
+		t.Fatalf("sign-in: %+v, %v", out, err)
+	}
+
+	// A verifier computed over the email instead of the internal username
+	// (a client bug the reference warns about) does not verify.
+	cl = newSRPClient(p.ID)
+	res, err = start(email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := maps.Clone(res.ChallengeParameters)
+	params["USER_ID_FOR_SRP"] = email
+	answer, _ = cl.answer(params, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer["SECRET_HASH"] = userpool.SecretHash(secret, email, c.ID)
+	_, err = respond()
+	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+}
+
+// Wrong proofs count toward the lockout (reference §9.3) like wrong
+// passwords, and a locked name is refused before any proof is checked.
+func TestSRPLockout(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	// A challenge started before the lock...
+	cl, res, err := e.srpStart(t, p.ID, c.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		_, err := e.srpSignIn(t, p.ID, c.ID, "ivy", "Wrong-pass1")
+		wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+	}
+	_, err = e.srpSignIn(t, p.ID, c.ID, "ivy", goodPassword)
+	wantFault(t, err, fault.NotAuthorized, "Password attempts exceeded")
+	// ...is refused at the proof step while the name is locked,
+	respond := func() (userpool.AuthResult, error) {
+		answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+		return e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
+			Name: userpool.ChallengePasswordVerifier, Responses: answer})
+	}
+	_, err = respond()
+	wantFault(t, err, fault.NotAuthorized, "Password attempts exceeded")
+	// and accepted once the lock (1 s after 5 failures) is over.
+	e.clock.Advance(2 * time.Second)
+	if out, err := respond(); err != nil || out.Tokens == nil {
+		t.Fatalf("after the lock: %+v, %v", out, err)
+	}
+}
+
+// Concurrent replays of one good answer: exactly one signs in.
+func TestSRPConcurrentReplay(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	cl, res, err := e.srpStart(t, p.ID, c.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		ok, fail int
+	)
+	for range 8 {
+		wg.Go(func() {
+			r, err := e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
+				Name: userpool.ChallengePasswordVerifier, Responses: answer})
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && r.Tokens != nil {
+				ok++
+			} else if fault.As(err).Code == fault.NotAuthorized {
+				fail++
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 1 || fail != 7 {
+		t.Fatalf("%d sign-ins and %d refusals, want 1 and 7", ok, fail)
+	}
+}
+
+// FuzzSRPInitiate drives InitiateAuth USER_SRP_AUTH with arbitrary SRP_A
+// and USERNAME values: it must answer a challenge or a typed error, never
+// panic or fail internally.
+func FuzzSRPInitiate(f *testing.F) {
+	f.Add("ivy", "2")
+	f.Add("ivy", "")
+	f.Add("ivy", "0")
+	f.Add("ivy", "-1")
+	f.Add("ivy", "+ff")
+	f.Add("ivy", "0x1234")
+	f.Add("ivy", "1_000")
+	f.Add("ivy", strings.Repeat("f", 768))
+	f.Add("ivy", srpTestN.Text(16))
+	f.Add("ivy", new(big.Int).Lsh(srpTestN, 1).Text(16))
+	f.Add("nobody", "abc")
+	f.Add("", "abc")
+	f.Add("ivy\x00", "ABCDEF")
+	e, _, c := srpEnv(f, func(in *userpool.CreateClientInput) { in.PreventUserExistenceErrors = "ENABLED" })
+	f.Fuzz(func(t *testing.T, username, srpA string) {
+		res, err := e.svc.InitiateAuth(t.Context(), userpool.InitiateAuthInput{ClientID: c.ID,
+			Flow: userpool.AuthFlowUserSRP, Params: map[string]string{"USERNAME": username, "SRP_A": srpA}})
+		if err != nil {
+			if code := fault.As(err).Code; code == fault.Internal {
+				t.Fatalf("InitiateAuth(%q, %q): %v", username, srpA, err)
+			}
+			return
+		}
+		if res.ChallengeName != userpool.ChallengePasswordVerifier || res.ChallengeParameters["SRP_B"] == "" ||
+			res.Session != "" {
+			t.Fatalf("InitiateAuth(%q, %q) = %+v", username, srpA, res)
+		}
+	})
+}
+
+// FuzzSRPVerify drives RespondToAuthChallenge PASSWORD_VERIFIER with
+// arbitrary SECRET_BLOCK, TIMESTAMP, signature and USERNAME values around
+// one real challenge: never a panic or an internal error, and never tokens
+// unless the answer is the genuine one.
+func FuzzSRPVerify(f *testing.F) {
+	e, p, c := srpEnv(f, nil)
+	cl, res, err := e.srpStart(f, p.ID, c.ID, "ivy")
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := e.clock.Now().UTC()
+	ts := now.Format(srpTestLayout)
+	good, err := cl.answer(res.ChallengeParameters, goodPassword, ts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	wrong, _ := cl.answer(res.ChallengeParameters, "Wrong-pass1", ts)
+	block, sig := good["PASSWORD_CLAIM_SECRET_BLOCK"], good["PASSWORD_CLAIM_SIGNATURE"]
+	urlBlock := strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(block, "="))
+	tampered := []byte(block)
+	tampered[40] ^= 1
+	f.Add(block, ts, wrong["PASSWORD_CLAIM_SIGNATURE"], "ivy")
+	f.Add(urlBlock, ts, wrong["PASSWORD_CLAIM_SIGNATURE"], "ivy")
+	f.Add(string(tampered), ts, sig, "ivy")
+	f.Add(block, strings.Replace(ts, " 1 ", " 01 ", 1), sig, "ivy")
+	f.Add(block, "Sun Jun 1 00:00:00 UTC 2025", sig, "ivy")
+	f.Add(block, "garbage", sig, "ivy")
+	f.Add(block, ts, "not base64!", "ivy")
+	f.Add(block, ts, sig, "someone-else")
+	f.Add("", ts, sig, "ivy")
+	f.Add("AQ==", ts, sig, "ivy")
+	f.Add("AQEB", ts, sig, "ivy")
+	f.Add(base64.StdEncoding.EncodeToString([]byte{1, 255}), ts, sig, "ivy")
+	f.Add(urlBlock, ts, sig, "ivy") // the genuine answer, re-encoded: signs in once
+	f.Add(block, ts, sig, "ivy")    // then it is used up
+	wantBlock, _ := base64.StdEncoding.DecodeString(block)
+	wantSig, _ := base64.StdEncoding.DecodeString(sig)
+	signedIn := false
+	f.Fuzz(func(t *testing.T, secretBlock, timestamp, signature, username string) {
+		r, err := e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
+			Name: userpool.ChallengePasswordVerifier, Responses: map[string]string{
+				"USERNAME": username, "PASSWORD_CLAIM_SECRET_BLOCK": secretBlock,
+				"TIMESTAMP": timestamp, "PASSWORD_CLAIM_SIGNATURE": signature}})
+		if err == nil {
+			// Only the genuine answer (the block and signature possibly
+			// re-encoded) signs in, and only once.
+			gotSig, _ := base64.StdEncoding.DecodeString(signature)
+			if signedIn || !sameBase64(secretBlock, wantBlock) || !hmac.Equal(gotSig, wantSig) ||
+				timestamp != ts || username != "ivy" || r.Tokens == nil {
+				t.Fatalf("signed in with block %q timestamp %q signature %q username %q: %+v",
+					secretBlock, timestamp, signature, username, r)
+			}
+			signedIn = true
+			return
+		}
+		switch fault.As(err).Code {
+		case fault.NotAuthorized, fault.InvalidParameter:
+		default:
+			t.Fatalf("RespondToAuthChallenge: %v", err)
+		}
+	})
+}
+
+// sameBase64 reports whether s decodes, as any base64 variant, to want.
+func sameBase64(s string, want []byte) bool {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && hmac.Equal(b, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// newEnvTB is newEnv for benchmarks and fuzz targets (any testing.TB).
+func newEnvTB(tb testing.TB) *env {
+	tb.Helper()
+	ctx := tb.Context()
+	path := filepath.Join(tb.TempDir(), "cognate.db")
+	db, err := sql.OpenSQLite(ctx, path)
+	if err != nil {
+		tb.Fatalf("open sqlite: %v", err)
+	}
+	tb.Cleanup(func() { _ = db.Close() })
+	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	master := make([]byte, 32)
+	_, _ = rand.Read(master)
+	ring, err := keyring.Open(ctx, db.Keys(), master, clk.Now)
+	if err != nil {
+		tb.Fatalf("open key ring: %v", err)
+	}
+	logs := &logCapture{}
+	svc := userpool.New(userpool.Config{Store: db.UserPools(), Ring: ring, PublicURL: publicURL,
+		Now: clk.Now, Logger: slog.New(logs), Argon2: cheapArgon})
+	return &env{svc: svc, store: db.UserPools(), ring: ring, clock: clk, logs: logs, dbPath: path}
+}
