@@ -45,9 +45,13 @@ const (
 	maxAccessOrIDTokenValidity  = 24 * time.Hour
 	minRefreshTokenValidity     = time.Hour
 	maxRefreshTokenValidity     = 3650 * 24 * time.Hour
-	// authSessionValidity is how long a challenge Session stays usable
-	// (Cognito's AuthSessionValidity default; not configurable yet).
-	authSessionValidity = 3 * time.Minute
+	// authSessionValidity is how long a challenge Session stays usable when
+	// the client sets no AuthSessionValidity (Cognito's default, reference
+	// §4.3); a client may choose 3 to 15 minutes.
+	authSessionValidity    = 3 * time.Minute
+	minAuthSessionMinutes  = 3
+	maxAuthSessionMinutes  = 15
+	defaultAuthSessionMins = 3
 )
 
 // TokenValidityUnits values.
@@ -98,43 +102,122 @@ type CreateClientInput struct {
 	PreventUserExistenceErrors string
 	// EnableTokenRevocation nil means true.
 	EnableTokenRevocation *bool
+	// AuthSessionValidity is the challenge Session lifetime in minutes,
+	// 3 to 15; 0 means the default, 3.
+	AuthSessionValidity int
 }
 
-// CreateClient creates an app client. The second result is the plaintext
-// client secret, or "" for a public client; only its sealed form is stored.
-func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (Client, string, error) {
-	if in.Name == "" || len(in.Name) > 128 {
-		return Client{}, "", invalidParam("ClientName must be 1 to 128 characters.")
-	}
-	if _, err := s.GetPool(ctx, in.PoolID); err != nil {
-		return Client{}, "", err
-	}
-	flows, err := normalizeFlows(in.ExplicitAuthFlows)
+// UpdateClientInput is cognito-idp UpdateUserPoolClient. As in Cognito, it
+// replaces the client's configuration: a member that is not given goes back
+// to its default (the operation's documentation: "If you don't provide a
+// value for an attribute, Amazon Cognito sets it to its default value"). The
+// name is the exception: an empty Name keeps the current one. The client
+// secret cannot be changed here.
+type UpdateClientInput struct {
+	PoolID   string
+	ClientID string
+	// Name "" keeps the current name.
+	Name                       string
+	ExplicitAuthFlows          []string
+	AccessTokenValidity        int
+	IDTokenValidity            int
+	RefreshTokenValidity       int
+	AccessTokenUnit            string
+	IDTokenUnit                string
+	RefreshTokenUnit           string
+	PreventUserExistenceErrors string
+	EnableTokenRevocation      *bool
+	AuthSessionValidity        int
+}
+
+// clientSettings are the members CreateUserPoolClient and
+// UpdateUserPoolClient both set, validated the same way.
+type clientSettings struct {
+	flows                           []string
+	access, idTok, refresh          int
+	accessUnit, idUnit, refreshUnit string
+	prevent                         string
+	revocation                      *bool
+	authSession                     int
+}
+
+// apply validates the settings and writes them onto c, filling in the
+// defaults for what is not given.
+func (in clientSettings) apply(c *Client) error {
+	flows, err := normalizeFlows(in.flows)
 	if err != nil {
-		return Client{}, "", err
+		return err
 	}
-	access, accessUnit, err := validity("AccessTokenValidity", in.AccessTokenValidity, in.AccessTokenUnit,
+	access, accessUnit, err := validity("AccessTokenValidity", in.access, in.accessUnit,
 		unitHours, defaultAccessTokenValidity, minAccessOrIDTokenValidity, maxAccessOrIDTokenValidity)
 	if err != nil {
-		return Client{}, "", err
+		return err
 	}
-	idTok, idUnit, err := validity("IdTokenValidity", in.IDTokenValidity, in.IDTokenUnit,
+	idTok, idUnit, err := validity("IdTokenValidity", in.idTok, in.idUnit,
 		unitHours, defaultIDTokenValidity, minAccessOrIDTokenValidity, maxAccessOrIDTokenValidity)
 	if err != nil {
-		return Client{}, "", err
+		return err
 	}
-	refresh, refreshUnit, err := validity("RefreshTokenValidity", in.RefreshTokenValidity, in.RefreshTokenUnit,
+	refresh, refreshUnit, err := validity("RefreshTokenValidity", in.refresh, in.refreshUnit,
 		unitDays, defaultRefreshTokenValidity, minRefreshTokenValidity, maxRefreshTokenValidity)
 	if err != nil {
-		return Client{}, "", err
+		return err
 	}
-	prevent := in.PreventUserExistenceErrors
+	prevent := in.prevent
 	switch prevent {
 	case "":
 		prevent = PreventUserExistenceLegacy
 	case PreventUserExistenceLegacy, PreventUserExistenceEnabled:
 	default:
-		return Client{}, "", invalidParam("PreventUserExistenceErrors must be LEGACY or ENABLED.")
+		return invalidParam("PreventUserExistenceErrors must be LEGACY or ENABLED.")
+	}
+	session := in.authSession
+	if session == 0 {
+		session = defaultAuthSessionMins
+	}
+	if session < minAuthSessionMinutes || session > maxAuthSessionMinutes {
+		return invalidParam("AuthSessionValidity must be between %d and %d minutes.", minAuthSessionMinutes, maxAuthSessionMinutes)
+	}
+	revocation := true
+	if in.revocation != nil {
+		revocation = *in.revocation
+	}
+	c.ExplicitAuthFlows = flows
+	c.AccessTokenValidity, c.AccessTokenUnit = access, accessUnit
+	c.IDTokenValidity, c.IDTokenUnit = idTok, idUnit
+	c.RefreshValidity, c.RefreshTokenUnit = refresh, refreshUnit
+	c.PreventUserExistenceErrors = prevent
+	c.EnableTokenRevocation = revocation
+	c.AuthSessionValidity = time.Duration(session) * time.Minute
+	return nil
+}
+
+func checkClientName(name string) error {
+	if name == "" || len(name) > 128 {
+		return invalidParam("ClientName must be 1 to 128 characters.")
+	}
+	return nil
+}
+
+// CreateClient creates an app client. The second result is the plaintext
+// client secret, or "" for a public client; only its sealed form is stored.
+func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (Client, string, error) {
+	if err := checkClientName(in.Name); err != nil {
+		return Client{}, "", err
+	}
+	if _, err := s.GetPool(ctx, in.PoolID); err != nil {
+		return Client{}, "", err
+	}
+	now := s.now().UTC()
+	c := Client{PoolID: in.PoolID, Name: in.Name, CreatedAt: now, UpdatedAt: now}
+	err := clientSettings{
+		flows:  in.ExplicitAuthFlows,
+		access: in.AccessTokenValidity, idTok: in.IDTokenValidity, refresh: in.RefreshTokenValidity,
+		accessUnit: in.AccessTokenUnit, idUnit: in.IDTokenUnit, refreshUnit: in.RefreshTokenUnit,
+		prevent: in.PreventUserExistenceErrors, revocation: in.EnableTokenRevocation, authSession: in.AuthSessionValidity,
+	}.apply(&c)
+	if err != nil {
+		return Client{}, "", err
 	}
 	secret := in.Secret
 	if secret != "" {
@@ -143,26 +226,6 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (Clien
 		}
 	} else if in.GenerateSecret {
 		secret = ids.ClientSecret()
-	}
-	revocation := true
-	if in.EnableTokenRevocation != nil {
-		revocation = *in.EnableTokenRevocation
-	}
-	now := s.now().UTC()
-	c := Client{
-		PoolID:                     in.PoolID,
-		Name:                       in.Name,
-		ExplicitAuthFlows:          flows,
-		AccessTokenValidity:        access,
-		IDTokenValidity:            idTok,
-		RefreshValidity:            refresh,
-		AccessTokenUnit:            accessUnit,
-		IDTokenUnit:                idUnit,
-		RefreshTokenUnit:           refreshUnit,
-		PreventUserExistenceErrors: prevent,
-		EnableTokenRevocation:      revocation,
-		CreatedAt:                  now,
-		UpdatedAt:                  now,
 	}
 	for range 5 {
 		c.ID = ids.ClientID()
@@ -182,6 +245,62 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (Clien
 	}
 	s.log.InfoContext(ctx, "userpool: client created", "pool", c.PoolID, "client", c.ID, "secret", secret != "")
 	return c, secret, nil
+}
+
+// UpdateClient replaces an app client's configuration (cognito-idp
+// UpdateUserPoolClient; see UpdateClientInput for which members reset to
+// their defaults). It returns the updated client and its plaintext secret
+// ("" when it has none), which is unchanged. Errors: ResourceNotFoundException
+// for an unknown pool or client, InvalidParameterException as CreateClient.
+func (s *Service) UpdateClient(ctx context.Context, in UpdateClientInput) (Client, string, error) {
+	c, secret, err := s.GetClient(ctx, in.PoolID, in.ClientID)
+	if err != nil {
+		return Client{}, "", err
+	}
+	if in.Name != "" {
+		if err := checkClientName(in.Name); err != nil {
+			return Client{}, "", err
+		}
+		c.Name = in.Name
+	}
+	err = clientSettings{
+		flows:  in.ExplicitAuthFlows,
+		access: in.AccessTokenValidity, idTok: in.IDTokenValidity, refresh: in.RefreshTokenValidity,
+		accessUnit: in.AccessTokenUnit, idUnit: in.IDTokenUnit, refreshUnit: in.RefreshTokenUnit,
+		prevent: in.PreventUserExistenceErrors, revocation: in.EnableTokenRevocation, authSession: in.AuthSessionValidity,
+	}.apply(&c)
+	if err != nil {
+		return Client{}, "", err
+	}
+	c.UpdatedAt = s.now().UTC()
+	err = s.store.UpdateClient(ctx, c)
+	if isNotFound(err) {
+		return Client{}, "", errClientNotFound(in.ClientID)
+	}
+	if err != nil {
+		return Client{}, "", internal(err, "update client")
+	}
+	s.log.InfoContext(ctx, "userpool: client updated", "pool", c.PoolID, "client", c.ID)
+	return c, secret, nil
+}
+
+// DeleteClient deletes an app client (cognito-idp DeleteUserPoolClient). Its
+// refresh tokens are deleted with it, and access tokens it issued stop
+// working (UserFromAccessToken requires the client to exist). Errors:
+// ResourceNotFoundException for an unknown pool or client.
+func (s *Service) DeleteClient(ctx context.Context, poolID, clientID string) error {
+	if _, err := s.GetPool(ctx, poolID); err != nil {
+		return err
+	}
+	err := s.store.DeleteClient(ctx, poolID, clientID)
+	if isNotFound(err) {
+		return errClientNotFound(clientID)
+	}
+	if err != nil {
+		return internal(err, "delete client")
+	}
+	s.log.InfoContext(ctx, "userpool: client deleted", "pool", poolID, "client", clientID)
+	return nil
 }
 
 // GetClient returns an app client of a pool and its plaintext secret ("" when

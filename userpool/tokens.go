@@ -211,8 +211,9 @@ func (s *Service) sign(claims jwt.MapClaims) (string, error) {
 }
 
 // UserFromAccessToken verifies an access token issued by one of our pools
-// (signature, issuer, expiry, token_use, scope) and returns its user, who
-// must still exist and be enabled (cognito-idp GetUser).
+// (signature, issuer, expiry, token_use, scope, not revoked by a sign-out or
+// RevokeToken) and returns its user, who must still exist and be enabled
+// (cognito-idp GetUser).
 func (s *Service) UserFromAccessToken(ctx context.Context, accessToken string) (User, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.NewParser(
@@ -255,6 +256,10 @@ func (s *Service) UserFromAccessToken(ctx context.Context, accessToken string) (
 	}
 	if err != nil {
 		return User{}, internal(err, "get user")
+	}
+	// Sign-out and RevokeToken (reference §6.5): "Access Token has been revoked".
+	if err := s.revokedAccess(ctx, poolID, claims, u); err != nil {
+		return User{}, err
 	}
 	if !u.Enabled {
 		return User{}, errUserDisabled()
