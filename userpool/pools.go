@@ -36,7 +36,11 @@ type CreatePoolInput struct {
 	// MFAConfiguration is "OFF" (the default), "OPTIONAL" or "ON"; with MFA,
 	// the software token (TOTP) factor is enabled.
 	MFAConfiguration string
-	Tags             map[string]string
+	// Triggers is the LambdaConfig: trigger name (Trigger* constants) → an
+	// http(s) webhook URL or a Lambda ARN mapped by TriggerConfig.Functions,
+	// plus TriggerPreTokenGenerationVersion. See CheckTriggers.
+	Triggers map[string]string
+	Tags     map[string]string
 }
 
 // CreatePool creates a user pool with a fresh "<region>_<id>" ID.
@@ -44,21 +48,9 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 	if in.Name == "" || len(in.Name) > 128 {
 		return Pool{}, invalidParam("PoolName must be 1 to 128 characters.")
 	}
-	policy := DefaultPasswordPolicy
-	if in.PasswordPolicy != nil {
-		policy = *in.PasswordPolicy
-		if policy.MinimumLength == 0 {
-			policy.MinimumLength = 8
-		}
-		if policy.TemporaryPasswordValidityDays == 0 {
-			policy.TemporaryPasswordValidityDays = 7
-		}
-	}
-	if policy.MinimumLength < 6 || policy.MinimumLength > 99 {
-		return Pool{}, invalidParam("Password policy MinimumLength must be between 6 and 99.")
-	}
-	if policy.TemporaryPasswordValidityDays < 0 || policy.TemporaryPasswordValidityDays > 365 {
-		return Pool{}, invalidParam("Password policy TemporaryPasswordValidityDays must be between 0 and 365.")
+	policy, err := passwordPolicy(in.PasswordPolicy)
+	if err != nil {
+		return Pool{}, err
 	}
 	usernameAttrs, err := verifiableAttributes("UsernameAttributes", in.UsernameAttributes)
 	if err != nil {
@@ -71,13 +63,13 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 	if err != nil {
 		return Pool{}, err
 	}
-	mfa := in.MFAConfiguration
-	switch mfa {
-	case "":
-		mfa = MFAOff
-	case MFAOff, MFAOptional, MFAOn:
-	default:
-		return Pool{}, invalidParam("MfaConfiguration must be OFF, ON or OPTIONAL.")
+	mfa, err := mfaConfiguration(in.MFAConfiguration)
+	if err != nil {
+		return Pool{}, err
+	}
+	triggers, err := s.CheckTriggers(in.Triggers)
+	if err != nil {
+		return Pool{}, err
 	}
 	now := s.now().UTC()
 	p := Pool{
@@ -89,6 +81,7 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 		// TOTP is the second factor Cognate offers (no SMS), so a pool
 		// created with MFA has it enabled.
 		SoftwareTokenMFA: mfa != MFAOff,
+		Triggers:         triggers,
 		Tags:             maps.Clone(in.Tags),
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -105,6 +98,109 @@ func (s *Service) CreatePool(ctx context.Context, in CreatePoolInput) (Pool, err
 		return Pool{}, internal(err, "create pool")
 	}
 	s.log.InfoContext(ctx, "userpool: pool created", "pool", p.ID, "name", p.Name)
+	return p, nil
+}
+
+// passwordPolicy normalises a requested password policy: nil means
+// DefaultPasswordPolicy, a MinimumLength of 0 means 8 and a
+// TemporaryPasswordValidityDays of 0 means 7, as in Cognito.
+func passwordPolicy(in *PasswordPolicy) (PasswordPolicy, error) {
+	policy := DefaultPasswordPolicy
+	if in != nil {
+		policy = *in
+		if policy.MinimumLength == 0 {
+			policy.MinimumLength = 8
+		}
+		if policy.TemporaryPasswordValidityDays == 0 {
+			policy.TemporaryPasswordValidityDays = 7
+		}
+	}
+	if policy.MinimumLength < 6 || policy.MinimumLength > 99 {
+		return PasswordPolicy{}, invalidParam("Password policy MinimumLength must be between 6 and 99.")
+	}
+	if policy.TemporaryPasswordValidityDays < 0 || policy.TemporaryPasswordValidityDays > 365 {
+		return PasswordPolicy{}, invalidParam("Password policy TemporaryPasswordValidityDays must be between 0 and 365.")
+	}
+	return policy, nil
+}
+
+// mfaConfiguration normalises MfaConfiguration: "" means OFF.
+func mfaConfiguration(mfa string) (string, error) {
+	switch mfa {
+	case "":
+		return MFAOff, nil
+	case MFAOff, MFAOptional, MFAOn:
+		return mfa, nil
+	default:
+		return "", invalidParam("MfaConfiguration must be OFF, ON or OPTIONAL.")
+	}
+}
+
+// UpdatePoolInput is cognito-idp UpdateUserPool, the members Cognate
+// supports. As in Cognito, a member left out is reset to its default
+// (reference: the UpdateUserPool warning "If you don't provide a value for
+// an attribute, Amazon Cognito sets it to its default value"), except Name
+// and Tags, which stay as they are when left out.
+type UpdatePoolInput struct {
+	PoolID string
+	// Name, when not empty, renames the pool.
+	Name string
+	// PasswordPolicy nil resets the policy to DefaultPasswordPolicy.
+	PasswordPolicy         *PasswordPolicy
+	AutoVerifiedAttributes []string
+	// MFAConfiguration "" resets MFA to OFF.
+	MFAConfiguration string
+	// Triggers nil removes every trigger (see CreatePoolInput.Triggers).
+	Triggers map[string]string
+	// Tags, when not nil, replace the pool's tags.
+	Tags map[string]string
+}
+
+// UpdatePool replaces the settings of a pool (cognito-idp UpdateUserPool).
+// UsernameAttributes cannot change, as in Cognito. Errors:
+// ResourceNotFoundException, InvalidParameterException.
+func (s *Service) UpdatePool(ctx context.Context, in UpdatePoolInput) (Pool, error) {
+	p, err := s.GetPool(ctx, in.PoolID)
+	if err != nil {
+		return Pool{}, err
+	}
+	if in.Name != "" {
+		if len(in.Name) > 128 {
+			return Pool{}, invalidParam("PoolName must be 1 to 128 characters.")
+		}
+		p.Name = in.Name
+	}
+	if p.PasswordPolicy, err = passwordPolicy(in.PasswordPolicy); err != nil {
+		return Pool{}, err
+	}
+	if p.AutoVerifiedAttributes, err = verifiableAttributes("AutoVerifiedAttributes", in.AutoVerifiedAttributes); err != nil {
+		return Pool{}, err
+	}
+	mfa, err := mfaConfiguration(in.MFAConfiguration)
+	if err != nil {
+		return Pool{}, err
+	}
+	if mfa != MFAOff {
+		// TOTP is the second factor Cognate offers, so turning MFA on
+		// enables it (as CreatePool does); turning MFA off keeps the
+		// factor's setting for later.
+		p.SoftwareTokenMFA = true
+	}
+	p.MFAConfiguration = mfa
+	if p.Triggers, err = s.CheckTriggers(in.Triggers); err != nil {
+		return Pool{}, err
+	}
+	if in.Tags != nil {
+		p.Tags = maps.Clone(in.Tags)
+	}
+	p.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdatePool(ctx, p); err != nil {
+		if isNotFound(err) {
+			return Pool{}, errPoolNotFound(in.PoolID)
+		}
+		return Pool{}, internal(err, "update pool")
+	}
+	s.log.InfoContext(ctx, "userpool: pool updated", "pool", p.ID)
 	return p, nil
 }
 

@@ -35,6 +35,9 @@ type Config struct {
 	Argon2 Argon2Params
 	// Sender delivers codes and invitations; nil means LogSender on Logger.
 	Sender Sender
+	// Triggers configures the trigger webhooks (signing secret, timeout,
+	// Lambda ARN → URL map); see triggers.go.
+	Triggers TriggerConfig
 }
 
 // Service implements the user pool domain on top of a Store and a key ring.
@@ -47,6 +50,7 @@ type Service struct {
 	log       *slog.Logger
 	argon     Argon2Params
 	sender    Sender
+	triggers  *triggerClient
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -61,6 +65,10 @@ type Service struct {
 	// configured memory (19 MiB by default), so a burst of sign-ins must
 	// queue rather than exhaust memory.
 	argonSlots chan struct{}
+	// customSessions marks CUSTOM_CHALLENGE sessions as used, so each
+	// Session answers one challenge (per replica, for the 15-minute
+	// maximum session validity).
+	customSessions *attemptLimiter
 }
 
 // New returns a Service. Store and Ring are required.
@@ -86,6 +94,8 @@ func New(cfg Config) *Service {
 		log:             cfg.Logger,
 		argon:           cfg.Argon2.withDefaults(),
 		sender:          cfg.Sender,
+		triggers:        newTriggerClient(cfg.Triggers, cfg.Logger),
+		customSessions:  newAttemptLimiter(1, 15*time.Minute),
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
 		argonSlots:      make(chan struct{}, 2*runtime.GOMAXPROCS(0)),

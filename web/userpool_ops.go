@@ -57,12 +57,12 @@ type createUserPoolInput struct {
 	Policies *struct {
 		PasswordPolicy *passwordPolicyInput `json:"PasswordPolicy"`
 	} `json:"Policies"`
-	AutoVerifiedAttributes []string          `json:"AutoVerifiedAttributes"`
-	AliasAttributes        []string          `json:"AliasAttributes"`
-	UsernameAttributes     []string          `json:"UsernameAttributes"`
-	MfaConfiguration       string            `json:"MfaConfiguration"`
-	UserPoolTags           map[string]string `json:"UserPoolTags"`
-	LambdaConfig           map[string]any    `json:"LambdaConfig"`
+	AutoVerifiedAttributes []string           `json:"AutoVerifiedAttributes"`
+	AliasAttributes        []string           `json:"AliasAttributes"`
+	UsernameAttributes     []string           `json:"UsernameAttributes"`
+	MfaConfiguration       string             `json:"MfaConfiguration"`
+	UserPoolTags           map[string]string  `json:"UserPoolTags"`
+	LambdaConfig           *lambdaConfigShape `json:"LambdaConfig"`
 	UsernameConfiguration  *struct {
 		CaseSensitive *bool `json:"CaseSensitive"`
 	} `json:"UsernameConfiguration"`
@@ -76,7 +76,7 @@ type userPoolShape struct {
 		PasswordPolicy userpool.PasswordPolicy `json:"PasswordPolicy"`
 	} `json:"Policies"`
 	DeletionProtection     string            `json:"DeletionProtection"`
-	LambdaConfig           struct{}          `json:"LambdaConfig"`
+	LambdaConfig           lambdaConfigShape `json:"LambdaConfig"`
 	LastModifiedDate       epochSeconds      `json:"LastModifiedDate"`
 	CreationDate           epochSeconds      `json:"CreationDate"`
 	AutoVerifiedAttributes []string          `json:"AutoVerifiedAttributes,omitempty"`
@@ -106,11 +106,11 @@ type listUserPoolsInput struct {
 }
 
 type userPoolDescription struct {
-	ID               string       `json:"Id"`
-	Name             string       `json:"Name"`
-	LambdaConfig     struct{}     `json:"LambdaConfig"`
-	LastModifiedDate epochSeconds `json:"LastModifiedDate"`
-	CreationDate     epochSeconds `json:"CreationDate"`
+	ID               string            `json:"Id"`
+	Name             string            `json:"Name"`
+	LambdaConfig     lambdaConfigShape `json:"LambdaConfig"`
+	LastModifiedDate epochSeconds      `json:"LastModifiedDate"`
+	CreationDate     epochSeconds      `json:"CreationDate"`
 }
 
 type listUserPoolsOutput struct {
@@ -124,18 +124,14 @@ type tokenValidityUnits struct {
 	RefreshToken string `json:"RefreshToken,omitempty"`
 }
 
+// createUserPoolClientInput is CreateUserPoolClientRequest; the settings it
+// shares with UpdateUserPoolClient are clientMembers (userpool_client_ops.go).
 type createUserPoolClientInput struct {
-	UserPoolID                 string              `json:"UserPoolId"`
-	ClientName                 string              `json:"ClientName"`
-	GenerateSecret             bool                `json:"GenerateSecret"`
-	ClientSecret               string              `json:"ClientSecret"`
-	RefreshTokenValidity       *int                `json:"RefreshTokenValidity"`
-	AccessTokenValidity        *int                `json:"AccessTokenValidity"`
-	IDTokenValidity            *int                `json:"IdTokenValidity"`
-	TokenValidityUnits         *tokenValidityUnits `json:"TokenValidityUnits"`
-	ExplicitAuthFlows          []string            `json:"ExplicitAuthFlows"`
-	PreventUserExistenceErrors string              `json:"PreventUserExistenceErrors"`
-	EnableTokenRevocation      *bool               `json:"EnableTokenRevocation"`
+	UserPoolID     string `json:"UserPoolId"`
+	ClientName     string `json:"ClientName"`
+	GenerateSecret bool   `json:"GenerateSecret"`
+	ClientSecret   string `json:"ClientSecret"`
+	clientMembers
 }
 
 type userPoolClientShape struct {
@@ -163,11 +159,13 @@ type describeUserPoolClientInput struct {
 }
 
 type signUpInput struct {
-	ClientID       string           `json:"ClientId"`
-	SecretHash     string           `json:"SecretHash"`
-	Username       string           `json:"Username"`
-	Password       string           `json:"Password"`
-	UserAttributes []attributeShape `json:"UserAttributes"`
+	ClientID       string            `json:"ClientId"`
+	SecretHash     string            `json:"SecretHash"`
+	Username       string            `json:"Username"`
+	Password       string            `json:"Password"`
+	UserAttributes []attributeShape  `json:"UserAttributes"`
+	ValidationData []attributeShape  `json:"ValidationData"`
+	ClientMetadata map[string]string `json:"ClientMetadata"`
 }
 
 type signUpOutput struct {
@@ -177,19 +175,22 @@ type signUpOutput struct {
 }
 
 type confirmSignUpInput struct {
-	ClientID         string `json:"ClientId"`
-	SecretHash       string `json:"SecretHash"`
-	Username         string `json:"Username"`
-	ConfirmationCode string `json:"ConfirmationCode"`
+	ClientID         string            `json:"ClientId"`
+	SecretHash       string            `json:"SecretHash"`
+	Username         string            `json:"Username"`
+	ConfirmationCode string            `json:"ConfirmationCode"`
+	ClientMetadata   map[string]string `json:"ClientMetadata"`
 }
 
 type adminCreateUserInput struct {
-	UserPoolID             string           `json:"UserPoolId"`
-	Username               string           `json:"Username"`
-	UserAttributes         []attributeShape `json:"UserAttributes"`
-	TemporaryPassword      string           `json:"TemporaryPassword"`
-	MessageAction          string           `json:"MessageAction"`
-	DesiredDeliveryMediums []string         `json:"DesiredDeliveryMediums"`
+	UserPoolID             string            `json:"UserPoolId"`
+	Username               string            `json:"Username"`
+	UserAttributes         []attributeShape  `json:"UserAttributes"`
+	TemporaryPassword      string            `json:"TemporaryPassword"`
+	MessageAction          string            `json:"MessageAction"`
+	DesiredDeliveryMediums []string          `json:"DesiredDeliveryMediums"`
+	ValidationData         []attributeShape  `json:"ValidationData"`
+	ClientMetadata         map[string]string `json:"ClientMetadata"`
 }
 
 type userShape struct {
@@ -224,6 +225,10 @@ type adminGetUserOutput struct {
 	UserLastModifiedDate epochSeconds     `json:"UserLastModifiedDate"`
 	Enabled              bool             `json:"Enabled"`
 	UserStatus           string           `json:"UserStatus"`
+	// MFA settings (userMFAShape): MFAOptions is the legacy SMS setting,
+	// which Cognate never has, so it is absent.
+	PreferredMfaSetting string   `json:"PreferredMfaSetting,omitempty"`
+	UserMFASettingList  []string `json:"UserMFASettingList,omitempty"`
 }
 
 type initiateAuthInput struct {
@@ -275,8 +280,10 @@ type getUserInput struct {
 }
 
 type getUserOutput struct {
-	Username       string           `json:"Username"`
-	UserAttributes []attributeShape `json:"UserAttributes"`
+	Username            string           `json:"Username"`
+	UserAttributes      []attributeShape `json:"UserAttributes"`
+	PreferredMfaSetting string           `json:"PreferredMfaSetting,omitempty"`
+	UserMFASettingList  []string         `json:"UserMFASettingList,omitempty"`
 }
 
 // Groups (CreateGroup ... ListUsersInGroup).
@@ -544,6 +551,7 @@ func (s *Server) userPoolShape(p userpool.Pool) userPoolShape {
 		UsernameAttributes:     p.UsernameAttributes,
 		MfaConfiguration:       p.MFAConfiguration,
 		UserPoolTags:           p.Tags,
+		LambdaConfig:           lambdaConfigOut(p.Triggers),
 	}
 	if out.MfaConfiguration == "" {
 		out.MfaConfiguration = "OFF"
@@ -570,8 +578,17 @@ func clientShape(c userpool.Client, secret string) userPoolClientShape {
 		ExplicitAuthFlows:          c.ExplicitAuthFlows,
 		PreventUserExistenceErrors: c.PreventUserExistenceErrors,
 		EnableTokenRevocation:      c.EnableTokenRevocation,
-		AuthSessionValidity:        3,
+		AuthSessionValidity:        authSessionMinutes(c.AuthSessionValidity),
 	}
+}
+
+// authSessionMinutes is a client's AuthSessionValidity in minutes as
+// Describe reports it: 3 (Cognito's default) when the client has none.
+func authSessionMinutes(d time.Duration) int {
+	if d <= 0 {
+		return 3
+	}
+	return int(d / time.Minute)
 }
 
 func userTypeShape(u userpool.User) userShape {
@@ -704,11 +721,13 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 				c.str("userPoolTags.key", k, 1, 128, nil)
 				c.str("userPoolTags.value", v, 0, 256, nil)
 			}
+			c.lambdaConfig(in.LambdaConfig)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
-			if len(in.LambdaConfig) > 0 {
-				return nil, fault.New(fault.InvalidParameter, "LambdaConfig (triggers) is not supported yet.")
+			triggers, err := triggersFromShape(in.LambdaConfig)
+			if err != nil {
+				return nil, err
 			}
 			if len(in.AliasAttributes) > 0 {
 				return nil, fault.New(fault.InvalidParameter, "AliasAttributes are not supported yet; use UsernameAttributes.")
@@ -726,6 +745,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 				UsernameAttributes:     in.UsernameAttributes,
 				AutoVerifiedAttributes: in.AutoVerifiedAttributes,
 				MFAConfiguration:       in.MfaConfiguration,
+				Triggers:               triggers,
 				Tags:                   in.UserPoolTags,
 			})
 			if err != nil {
@@ -763,7 +783,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			}
 			out := listUserPoolsOutput{UserPools: make([]userPoolDescription, len(pools)), NextToken: next}
 			for i, p := range pools {
-				out.UserPools[i] = userPoolDescription{ID: p.ID, Name: p.Name,
+				out.UserPools[i] = userPoolDescription{ID: p.ID, Name: p.Name, LambdaConfig: lambdaConfigOut(p.Triggers),
 					LastModifiedDate: epochSeconds(p.UpdatedAt), CreationDate: epochSeconds(p.CreatedAt)}
 			}
 			return out, nil
@@ -785,23 +805,11 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 				c.str("clientName", in.ClientName, 1, 128, reName)
 			}
 			c.str("clientSecret", in.ClientSecret, 24, 64, reClientSecret)
-			c.intRange("refreshTokenValidity", in.RefreshTokenValidity, 0, 315360000)
-			c.intRange("accessTokenValidity", in.AccessTokenValidity, 1, 86400)
-			c.intRange("idTokenValidity", in.IDTokenValidity, 1, 86400)
-			units := tokenValidityUnits{}
-			if in.TokenValidityUnits != nil {
-				units = *in.TokenValidityUnits
-			}
-			c.enum("tokenValidityUnits.accessToken", units.AccessToken, validityUnits)
-			c.enum("tokenValidityUnits.idToken", units.IDToken, validityUnits)
-			c.enum("tokenValidityUnits.refreshToken", units.RefreshToken, validityUnits)
-			for _, f := range in.ExplicitAuthFlows {
-				c.enum("explicitAuthFlows.member", f, explicitAuthFlowValues)
-			}
-			c.enum("preventUserExistenceErrors", in.PreventUserExistenceErrors, []string{"LEGACY", "ENABLED"})
+			in.check(&c)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
+			units := in.units()
 			cl, secret, err := up.CreateClient(ctx, userpool.CreateClientInput{
 				PoolID:                     in.UserPoolID,
 				Name:                       in.ClientName,
@@ -816,6 +824,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 				RefreshTokenUnit:           units.RefreshToken,
 				PreventUserExistenceErrors: in.PreventUserExistenceErrors,
 				EnableTokenRevocation:      in.EnableTokenRevocation,
+				AuthSessionValidity:        intOrZero(in.AuthSessionValidity),
 			})
 			if err != nil {
 				return nil, err
@@ -844,12 +853,15 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			c.username(in.Username)
 			c.password("password", in.Password, true)
 			c.attributes("userAttributes", in.UserAttributes)
+			c.attributes("validationData", in.ValidationData)
+			c.clientMetadata(in.ClientMetadata)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
 			res, err := up.SignUp(ctx, userpool.SignUpInput{
 				ClientID: in.ClientID, SecretHash: in.SecretHash, Username: in.Username,
 				Password: in.Password, Attributes: attributeMap(in.UserAttributes),
+				ValidationData: attributeMap(in.ValidationData), ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err
@@ -869,11 +881,13 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			if c.required("confirmationCode", in.ConfirmationCode) {
 				c.str("confirmationCode", in.ConfirmationCode, 1, 2048, reNonSpace)
 			}
+			c.clientMetadata(in.ClientMetadata)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
 			return nil, up.ConfirmSignUp(ctx, userpool.ConfirmSignUpInput{
 				ClientID: in.ClientID, SecretHash: in.SecretHash, Username: in.Username, Code: in.ConfirmationCode,
+				ClientMetadata: in.ClientMetadata,
 			})
 		}),
 
@@ -882,6 +896,8 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			c.userPoolID(in.UserPoolID)
 			c.username(in.Username)
 			c.attributes("userAttributes", in.UserAttributes)
+			c.attributes("validationData", in.ValidationData)
+			c.clientMetadata(in.ClientMetadata)
 			c.password("temporaryPassword", in.TemporaryPassword, false)
 			c.enum("messageAction", in.MessageAction, []string{userpool.MessageActionResend, userpool.MessageActionSuppress})
 			for _, m := range in.DesiredDeliveryMediums {
@@ -893,6 +909,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			u, err := up.AdminCreateUser(ctx, userpool.AdminCreateUserInput{
 				PoolID: in.UserPoolID, Username: in.Username, Attributes: attributeMap(in.UserAttributes),
 				TemporaryPassword: in.TemporaryPassword, MessageAction: in.MessageAction,
+				ValidationData: attributeMap(in.ValidationData), ClientMetadata: in.ClientMetadata,
 			})
 			if err != nil {
 				return nil, err
@@ -936,6 +953,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 				Username: u.Username, UserAttributes: attributeShapes(u),
 				UserCreateDate: epochSeconds(u.CreatedAt), UserLastModifiedDate: epochSeconds(u.UpdatedAt),
 				Enabled: u.Enabled, UserStatus: u.Status,
+				PreferredMfaSetting: u.MFA.PreferredSetting(), UserMFASettingList: u.MFA.SettingList(),
 			}, nil
 		}),
 
@@ -984,7 +1002,8 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			if err != nil {
 				return nil, err
 			}
-			return getUserOutput{Username: u.Username, UserAttributes: attributeShapes(u)}, nil
+			return getUserOutput{Username: u.Username, UserAttributes: attributeShapes(u),
+				PreferredMfaSetting: u.MFA.PreferredSetting(), UserMFASettingList: u.MFA.SettingList()}, nil
 		}),
 	}
 }

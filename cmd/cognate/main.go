@@ -7,6 +7,29 @@
 //
 // Every flag has a COGNATE_* environment variable; a flag given on the
 // command line wins over the variable.
+//
+// User pool triggers and email delivery are configured by environment only
+// (secrets never appear on a command line; each secret may instead be read
+// from the file named by the same variable with a _FILE suffix):
+//
+//	COGNATE_TRIGGER_SECRET     HMAC-SHA256 key (at least 16 characters) signing every
+//	                           trigger webhook call: X-Cognate-Timestamp (Unix seconds) and
+//	                           X-Cognate-Signature: v1=<hex HMAC(secret, timestamp + "." + body)>;
+//	                           unset: calls are unsigned
+//	COGNATE_TRIGGER_TIMEOUT    per-attempt timeout of a trigger call (Go duration, default 5s;
+//	                           3 attempts at most)
+//	COGNATE_TRIGGER_FUNCTIONS  Lambda ARNs usable in LambdaConfig, mapped to webhook URLs:
+//	                           <function ARN>=<URL>[,<function ARN>=<URL>...]
+//	COGNATE_SMTP_ADDR          SMTP server host:port; unset: codes and invitations are logged
+//	COGNATE_SMTP_FROM          sender address, e.g. "Example <no-reply@example.com>" (required with ADDR)
+//	COGNATE_SMTP_USERNAME      AUTH PLAIN user (optional; needs TLS)
+//	COGNATE_SMTP_PASSWORD      AUTH PLAIN password
+//	COGNATE_SMTP_TLS           starttls (default: STARTTLS required), tls (implicit TLS, port 465)
+//	                           or none (a local relay; no credentials)
+//	COGNATE_SMTP_TIMEOUT       timeout of one delivery (Go duration, default 10s)
+//
+// With SMTP configured, SMS messages (users with a phone number and no
+// email) fail with CodeDeliveryFailureException: there is no SMS gateway.
 package main
 
 import (
@@ -17,6 +40,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,6 +56,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
+	"github.com/cognate-dev/cognate/userpool"
 	"github.com/cognate-dev/cognate/web"
 )
 
@@ -50,7 +76,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), versionCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), backupCmd(), versionCmd())
 	return root
 }
 
@@ -138,11 +164,20 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	triggers, err := triggerConfig()
+	if err != nil {
+		return err
+	}
+	smtp, err := smtpConfig()
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(ctx, app.Options{
 		DBPath: filepath.Join(f.data, "cognate.db"), PublicURL: f.publicURL,
 		Region: f.region, AccountID: f.accountID, MasterKey: master,
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
 		ResourceServers: resourceServers, DeveloperCredentials: developers,
+		Triggers: triggers, SMTP: smtp,
 	})
 	if err != nil {
 		return err
@@ -289,4 +324,103 @@ func parseDeveloperCredentials(v string) (map[string]web.DeveloperCredential, er
 		out[parts[0]] = web.DeveloperCredential{Secret: parts[1], PoolID: parts[2]}
 	}
 	return out, nil
+}
+
+// secretEnv reads a secret from the variable name or, when that is unset,
+// from the file named by name_FILE (trailing newlines removed).
+func secretEnv(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return v, nil
+	}
+	path := os.Getenv(name + "_FILE")
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// durationEnv parses an optional Go duration variable.
+func durationEnv(name string) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive Go duration such as 5s", name)
+	}
+	return d, nil
+}
+
+// triggerConfig reads COGNATE_TRIGGER_SECRET, COGNATE_TRIGGER_TIMEOUT and
+// COGNATE_TRIGGER_FUNCTIONS.
+func triggerConfig() (userpool.TriggerConfig, error) {
+	var cfg userpool.TriggerConfig
+	secret, err := secretEnv("COGNATE_TRIGGER_SECRET")
+	if err != nil {
+		return cfg, err
+	}
+	if secret != "" && len(secret) < 16 {
+		return cfg, errors.New("COGNATE_TRIGGER_SECRET: want at least 16 characters")
+	}
+	cfg.Secret = []byte(secret)
+	if cfg.Timeout, err = durationEnv("COGNATE_TRIGGER_TIMEOUT"); err != nil {
+		return cfg, err
+	}
+	cfg.Functions, err = parseTriggerFunctions(os.Getenv("COGNATE_TRIGGER_FUNCTIONS"))
+	return cfg, err
+}
+
+// parseTriggerFunctions parses COGNATE_TRIGGER_FUNCTIONS:
+// "<function ARN>=<URL>[,<function ARN>=<URL>...]" (ARNs contain no "=").
+func parseTriggerFunctions(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		arn, target, ok := strings.Cut(item, "=")
+		u, err := url.Parse(target)
+		if !ok || !strings.HasPrefix(arn, "arn:") || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("COGNATE_TRIGGER_FUNCTIONS: want <function ARN>=<http(s) URL>, comma-separated")
+		}
+		out[arn] = target
+	}
+	return out, nil
+}
+
+// smtpConfig reads the COGNATE_SMTP_* variables; the zero value (no
+// COGNATE_SMTP_ADDR) keeps the development sender.
+func smtpConfig() (userpool.SMTPSender, error) {
+	cfg := userpool.SMTPSender{
+		Addr: os.Getenv("COGNATE_SMTP_ADDR"), From: os.Getenv("COGNATE_SMTP_FROM"),
+		Username: os.Getenv("COGNATE_SMTP_USERNAME"), TLS: os.Getenv("COGNATE_SMTP_TLS"),
+	}
+	if cfg.Addr == "" {
+		return userpool.SMTPSender{}, nil
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, errors.New("COGNATE_SMTP_ADDR: want host:port")
+	}
+	if _, err := mail.ParseAddress(cfg.From); err != nil {
+		return cfg, errors.New("COGNATE_SMTP_FROM: want an email address such as no-reply@example.com")
+	}
+	switch cfg.TLS {
+	case "", userpool.SMTPStartTLS, userpool.SMTPImplicitTLS, userpool.SMTPPlain:
+	default:
+		return cfg, errors.New("COGNATE_SMTP_TLS: want starttls, tls or none")
+	}
+	var err error
+	if cfg.Password, err = secretEnv("COGNATE_SMTP_PASSWORD"); err != nil {
+		return cfg, err
+	}
+	if cfg.Username != "" && cfg.TLS == userpool.SMTPPlain {
+		return cfg, errors.New("COGNATE_SMTP_USERNAME: credentials need TLS (COGNATE_SMTP_TLS starttls or tls)")
+	}
+	cfg.Timeout, err = durationEnv("COGNATE_SMTP_TIMEOUT")
+	return cfg, err
 }

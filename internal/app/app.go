@@ -49,6 +49,13 @@ type Options struct {
 	DeveloperCredentials map[string]web.DeveloperCredential
 	Logger               *slog.Logger
 	Now                  func() time.Time // nil → time.Now
+	// Triggers configures the user pool trigger webhooks: the HMAC-SHA256
+	// signing secret, the per-attempt timeout and the Lambda ARN → URL map
+	// (userpool/triggers.go).
+	Triggers userpool.TriggerConfig
+	// SMTP, when its Addr is set, delivers user pool emails (codes and
+	// invitations); otherwise they are logged (the development sender).
+	SMTP userpool.SMTPSender
 }
 
 // App is a running Cognate: its stores, services and HTTP handler.
@@ -90,9 +97,17 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, fmt.Errorf("app: open key ring: %w", err)
 	}
+	var sender userpool.Sender // nil: the development sender (logs)
+	if o.SMTP.Addr != "" {
+		smtp := o.SMTP
+		if smtp.Logger == nil {
+			smtp.Logger = o.Logger
+		}
+		sender = &smtp
+	}
 	up := userpool.New(userpool.Config{
 		Store: db.UserPools(), Ring: ring, PublicURL: o.PublicURL, Region: o.Region,
-		Now: o.Now, Logger: o.Logger,
+		Now: o.Now, Logger: o.Logger, Sender: sender, Triggers: o.Triggers,
 	})
 	res := &resolver{
 		up:      &upprovider.Resolver{PublicURL: o.PublicURL, Region: o.Region, KeySet: ring, Now: o.Now},
