@@ -577,7 +577,7 @@ func (s *Service) Refresh(ctx context.Context, in RefreshInput) (Tokens, error) 
 		return Tokens{}, notAuthorized("Refresh Token has been revoked")
 	}
 	if !s.now().Before(rec.ExpiresAt) {
-		return Tokens{}, errInvalidRefreshToken()
+		return Tokens{}, notAuthorized("Refresh Token has expired")
 	}
 	if !userFound || !u.Enabled || u.Status != StatusConfirmed {
 		return Tokens{}, errInvalidRefreshToken()

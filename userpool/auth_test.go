@@ -342,7 +342,7 @@ func TestRefresh(t *testing.T) {
 	}
 	e.clock.Advance(time.Second)
 	_, err = e.svc.Refresh(ctx, userpool.RefreshInput{ClientID: c.ID, RefreshToken: first.RefreshToken})
-	wantFault(t, err, fault.NotAuthorized, "Invalid Refresh Token")
+	wantFault(t, err, fault.NotAuthorized, "Refresh Token has expired")
 
 	// A deleted pool takes its clients and tokens with it.
 	second := e.signIn(t, c.ID, "ned", goodPassword)

@@ -76,7 +76,10 @@ func (s *Server) handleRoot(c echo.Context) error {
 		}
 	}
 	ctx := req.Context()
-	if service == "cognito-idp" {
+	if service == "cognito-idp" && !o.admin {
+		// Public operations count sign-in failures per caller address. Admin
+		// operations come from the app's backend, one address for all its
+		// users: counting them would let an attacker lock everyone out.
 		ctx = userpool.WithSourceIP(ctx, c.RealIP())
 	}
 	out, err := o.handle(ctx, body)

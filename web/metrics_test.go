@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -81,6 +82,29 @@ func TestMetricsCountRequestsByOperationAndOutcome(t *testing.T) {
 	}
 	if got := scrape(t, h, "cognate_request_duration_seconds", latency) - latBefore; got != 2 {
 		t.Errorf("ListUserPools latency samples: +%v, want +2", got)
+	}
+
+	// A failed sign-in is counted under its pool and reason.
+	pool, err := h.admin.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("metrics")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := h.admin.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: pool.UserPool.Id, ClientName: aws.String("c"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.public.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		ClientId: client.UserPoolClient.ClientId, AuthFlow: types.AuthFlowTypeUserPasswordAuth,
+		AuthParameters: map[string]string{"USERNAME": "nobody", "PASSWORD": "Wrong-pass1"},
+	}); err == nil {
+		t.Fatal("sign-in of an unknown user succeeded")
+	}
+	failure := map[string]string{"user_pool": aws.ToString(pool.UserPool.Id), "reason": "incorrect_credentials"}
+	if got := scrape(t, h, "cognate_signin_failures_total", failure); got != 1 {
+		t.Errorf("sign-in failures: %v, want 1", got)
 	}
 
 	// An unsupported target is counted under its route, not under a name
