@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -181,17 +182,53 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*stdsql.Row
 // fn returns nil; otherwise it rolls back and returns fn's error. For SQLite
 // the transaction is BEGIN IMMEDIATE (the _txlock DSN parameter): it takes the
 // write lock up front, so it never fails half-way trying to upgrade a read
-// lock. fn receives queries, in order, as statements bound to the
+// lock. For PostgreSQL it is SERIALIZABLE and, when it loses a race with a
+// concurrent transaction (a serialization failure), it is run again from the
+// start, so fn may run more than once: it must not keep state from a failed
+// run. fn receives queries, in order, as statements bound to the
 // transaction; they are prepared before the transaction begins because the
 // SQLite writer pool has a single connection, which the transaction holds.
-func (db *DB) inTx(ctx context.Context, queries []string, fn func(stmts []*stdsql.Stmt) error) (err error) {
+func (db *DB) inTx(ctx context.Context, queries []string, fn func(stmts []*stdsql.Stmt) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.inTxOnce(ctx, queries, fn)
+		if err == nil || db.dialect.retryable == nil || !db.dialect.retryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		// Back off (exponentially, with jitter) so the racers do not meet
+		// again at once.
+		d := maxTxBackoff
+		if attempt < 6 {
+			d = min(d, time.Millisecond<<attempt)
+		}
+		d = d/2 + rand.N(d)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+}
+
+// maxTxAttempts bounds how often inTx runs a transaction that keeps losing
+// serialization races; the last failure is returned.
+const maxTxAttempts = 50
+
+// maxTxBackoff caps the pause before a retry (2 ms, 4 ms, ... doubling, with
+// ±50% jitter).
+const maxTxBackoff = 50 * time.Millisecond
+
+func (db *DB) inTxOnce(ctx context.Context, queries []string, fn func(stmts []*stdsql.Stmt) error) (err error) {
 	prepared := make([]*stdsql.Stmt, len(queries))
 	for i, q := range queries {
 		if prepared[i], err = db.ws.get(ctx, q); err != nil {
 			return err
 		}
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	var opts *stdsql.TxOptions
+	if db.dialect.serializable {
+		opts = &stdsql.TxOptions{Isolation: stdsql.LevelSerializable}
+	}
+	tx, err := db.w.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ type keyStore struct{ db *DB }
 // a zero CreatedAt first); nil and no error when there are none.
 func (s *keyStore) ListKeys(ctx context.Context) ([]keyring.StoredKey, error) {
 	rows, err := s.db.query(ctx, `SELECT id, purpose, sealed, created_at, not_after
-		FROM keys ORDER BY created_at, id`)
+		FROM keys ORDER BY created_at NULLS FIRST, id`)
 	if err != nil {
 		return nil, s.db.wrap("list keys", err)
 	}

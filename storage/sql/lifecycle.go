@@ -215,7 +215,7 @@ const listIdentitiesQuery = `SELECT i.id, i.pool_id, i.disabled, i.created_at, i
 
 var (
 	listAllIdentitiesQuery     = fmt.Sprintf(listIdentitiesQuery, "")
-	listEnabledIdentitiesQuery = fmt.Sprintf(listIdentitiesQuery, "AND disabled = 0")
+	listEnabledIdentitiesQuery = fmt.Sprintf(listIdentitiesQuery, "AND disabled = FALSE")
 )
 
 // ListIdentities returns up to limit identities of poolID (all when limit

@@ -16,11 +16,12 @@ type migration struct {
 // Migrate brings the schema up to date: it applies, in order and one
 // transaction each, every migration not yet recorded in the migrations table.
 // It is idempotent and safe to run from several processes at once (each
-// migration's transaction takes the write lock before reading the current
-// version). It fails if the database was migrated by a newer Cognate that
-// knows more migrations than this one.
+// migration's transaction takes the write lock, SQLite's BEGIN IMMEDIATE or
+// the dialect's migrateLock, before reading the current version). It fails
+// if the database was migrated by a newer Cognate that knows more
+// migrations than this one.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, db.dialect.migrationsTable); err != nil {
+	if err := db.createMigrationsTable(ctx); err != nil {
 		return fmt.Errorf("sql: migrate: create migrations table: %w", err)
 	}
 	for {
@@ -32,6 +33,30 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// createMigrationsTable creates the migrations table if it does not exist,
+// under the dialect's migration lock: PostgreSQL's CREATE TABLE IF NOT
+// EXISTS is not safe against a concurrent one.
+func (db *DB) createMigrationsTable(ctx context.Context) (err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if l := db.dialect.migrateLock; l != "" {
+		if _, err := tx.ExecContext(ctx, l); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.dialect.migrationsTable); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // migrateOne applies the next pending migration, if any, and reports whether
@@ -48,6 +73,11 @@ func (db *DB) migrateOne(ctx context.Context) (done bool, err error) {
 		}
 	}()
 
+	if l := db.dialect.migrateLock; l != "" {
+		if _, err := tx.ExecContext(ctx, l); err != nil {
+			return false, fmt.Errorf("sql: migrate: lock: %w", err)
+		}
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) FROM migrations`).Scan(&n); err != nil {
 		return false, fmt.Errorf("sql: migrate: read version: %w", err)

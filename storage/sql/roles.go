@@ -460,7 +460,8 @@ func (s *roleStore) ListAttachedRolePolicies(ctx context.Context, roleName, path
 
 // RolePolicies reads a role's inline and attached policies with one query,
 // so the result is one consistent snapshot. The kind -1 row marks that the
-// role exists.
+// role exists. sort_key sorts by bytes because its source columns do (BINARY
+// in SQLite, COLLATE "C" in PostgreSQL).
 func (s *roleStore) RolePolicies(ctx context.Context, roleARN string) ([]policy.StoredPolicy, error) {
 	rows, err := s.db.query(ctx, `
 		SELECT -1 AS kind, '' AS sort_key, '' AS name, '' AS arn, '' AS document
@@ -472,7 +473,7 @@ func (s *roleStore) RolePolicies(ctx context.Context, roleARN string) ([]policy.
 		SELECT 1, m.arn, m.name, m.arn, m.document
 			FROM roles r JOIN role_policy_attachments a ON a.role_name = r.name
 			JOIN managed_policies m ON m.arn = a.policy_arn WHERE r.arn = $1
-		ORDER BY 1, 2 COLLATE BINARY`, roleARN)
+		ORDER BY 1, 2`, roleARN)
 	if err != nil {
 		return nil, s.db.wrap("role policies", err)
 	}

@@ -28,6 +28,15 @@ type dialect struct {
 	// violation, storage.ErrNotFound for a foreign-key violation (the parent
 	// row is missing), and nil for anything else.
 	classify func(error) error
+	// serializable makes inTx's transactions SERIALIZABLE. SQLite's are
+	// already: BEGIN IMMEDIATE admits one writer at a time.
+	serializable bool
+	// retryable, if set, reports whether an inTx transaction that failed
+	// with this error (a serialization failure) is to be run again.
+	retryable func(error) bool
+	// migrateLock, if set, runs first in each of Migrate's transactions to
+	// keep concurrent migrators apart (SQLite's BEGIN IMMEDIATE does that).
+	migrateLock string
 }
 
 var sqliteDialect = &dialect{

@@ -370,12 +370,12 @@ func (s *userPoolStore) getRefreshToken(ctx context.Context, query string, args 
 // storage.ErrNotFound if there is none.
 func (s *userPoolStore) RevokeRefreshToken(ctx context.Context, hash []byte) error {
 	return s.db.wrap("revoke refresh token", s.db.execOne(ctx,
-		`UPDATE refresh_tokens SET revoked = 1 WHERE hash = $1`, hash))
+		`UPDATE refresh_tokens SET revoked = TRUE WHERE hash = $1`, hash))
 }
 
 // RevokeUserRefreshTokens marks every refresh token of the user with this
 // sub revoked.
 func (s *userPoolStore) RevokeUserRefreshTokens(ctx context.Context, poolID, sub string) error {
-	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked = 1 WHERE pool_id = $1 AND sub = $2`, poolID, sub)
+	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked = TRUE WHERE pool_id = $1 AND sub = $2`, poolID, sub)
 	return s.db.wrap("revoke refresh tokens", err)
 }
