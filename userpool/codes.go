@@ -70,8 +70,13 @@ func lockUser(poolID, username string) func() {
 	return m.Unlock
 }
 
+// codeSignUp is the purpose under which the sign-up confirmation code
+// (User.ConfirmationCodeHash) is hashed.
+const codeSignUp = "sign_up"
+
 // codeHash is the stored form of a code: HMAC-SHA-256 under the ring's MAC
-// key, bound to the pool, user and purpose.
+// key, bound to the pool, user and purpose. A plain SHA-256 of six digits
+// would be reversed by trying all million values.
 func (s *Service) codeHash(poolID, username, purpose, code string) []byte {
 	data := make([]byte, 0, len(poolID)+len(username)+len(purpose)+len(code)+3)
 	for i, part := range []string{poolID, username, purpose, code} {

@@ -12,9 +12,27 @@
 //   - passwords are stored as argon2id PHC strings and compared in constant
 //     time; an unknown user still costs one argon2id evaluation so timing does
 //     not reveal whether a username exists;
-//   - confirmation codes and refresh tokens are stored only as SHA-256
-//     hashes, so a leaked database holds no usable code or token;
-//   - client secrets are sealed with the key ring (DescribeUserPoolClient must
-//     return them), with the client ID as additional data;
+//   - for USER_SRP_AUTH only the SRP salt and verifier are stored beside
+//     the argon2id hash (reference §5.4); a verifier is one salted SHA-256
+//     away from the password, so a stolen database allows cheaper offline
+//     guessing against it than against argon2id (Cognito's protocol leaves
+//     no choice). math/big is not constant-time; the secret exponent is
+//     fresh per attempt and the proof is compared in constant time;
+//   - one-time codes (sign-up, password reset, attribute verification) are
+//     stored only as HMAC-SHA-256 under a key derived from the master key
+//     (a plain hash of six digits is reversible), expire, and die after a
+//     few wrong tries counted in the store; refresh tokens are stored only
+//     as SHA-256 hashes, so a leaked database holds no usable code or token;
+//   - client secrets and TOTP secrets are sealed with the key ring
+//     (DescribeUserPoolClient must return client secrets), with the owner as
+//     additional data;
+//   - challenge Sessions and SRP SECRET_BLOCKs are sealed, short-lived and
+//     bound to their pool, client, user and password; answered sessions and
+//     blocks are remembered (per replica) until they expire, so none is
+//     answered twice;
+//   - sign-in failures lock a name (per replica) and throttle a source
+//     address; with PreventUserExistenceErrors=ENABLED an unknown user gets
+//     the same answers and costs the same work as a known one;
+//   - trigger webhooks are signed with HMAC-SHA256 (triggers.go);
 //   - every decision reads the injected clock (Config.Now).
 package userpool

@@ -5,11 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"hash/fnv"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
@@ -118,27 +116,16 @@ func (g *mfaGuard) lock(poolID, username string) func() {
 	return m.Unlock
 }
 
-// mfaGuards holds each Service's mfaGuard, keyed weakly so that a Service
-// that is no longer used can be collected (its entry is then removed). A
-// field of Service initialised in New would do the same more plainly; the
-// registry keeps all MFA state in this file.
-var mfaGuards sync.Map // weak.Pointer[Service] → *mfaGuard
-
-func (s *Service) mfaGuard() *mfaGuard {
-	key := weak.Make(s)
-	if g, ok := mfaGuards.Load(key); ok {
-		return g.(*mfaGuard)
-	}
-	g, loaded := mfaGuards.LoadOrStore(key, &mfaGuard{
+// newMFAGuard returns the in-memory MFA attempt state of a Service.
+func newMFAGuard() *mfaGuard {
+	return &mfaGuard{
 		sessionFailures: newAttemptLimiter(mfaSessionAttempts, mfaSessionMemory),
 		userFailures:    newAttemptLimiter(mfaUserAttempts, mfaUserWindow),
 		consumed:        newAttemptLimiter(1, mfaSessionMemory),
-	})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { mfaGuards.Delete(k) }, key)
 	}
-	return g.(*mfaGuard)
 }
+
+func (s *Service) mfaGuard() *mfaGuard { return s.mfa }
 
 // SettingList is the user's enabled MFA methods (AdminGetUser / GetUser
 // UserMFASettingList): SOFTWARE_TOKEN_MFA when a verified software token is

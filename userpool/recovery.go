@@ -2,7 +2,6 @@ package userpool
 
 import (
 	"context"
-	"crypto/sha256"
 
 	"github.com/cognate-dev/cognate/internal/fault"
 )
@@ -255,10 +254,9 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, in ResendConfirmat
 		return CodeDelivery{}, err
 	}
 	// The sign-up code lives in the user record, where ConfirmSignUp checks
-	// it; like SignUp's it is stored as its SHA-256 only.
+	// it; like SignUp's it is stored as its keyed hash only.
 	code := confirmationCode()
-	h := sha256.Sum256([]byte(code))
-	u.ConfirmationCodeHash = h[:]
+	u.ConfirmationCodeHash = s.codeHash(pool.ID, u.Username, codeSignUp, code)
 	u.ConfirmationExpires = s.now().Add(confirmationCodeValidity).UTC()
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return CodeDelivery{}, internal(err, "update user")

@@ -399,7 +399,9 @@ func TestResendConfirmationCode(t *testing.T) {
 	}
 	second := e.logs.last(signUpMsg, "code")
 	u, _ := e.store.GetUser(ctx, p.ID, "hana")
-	if h := sha256.Sum256([]byte(second)); !bytes.Equal(u.ConfirmationCodeHash, h[:]) || u.ConfirmationExpires.Sub(e.clock.Now()) != 24*time.Hour {
+	// Stored as a keyed hash: 32 bytes, neither the code nor its plain SHA-256.
+	if h := sha256.Sum256([]byte(second)); len(u.ConfirmationCodeHash) != 32 || bytes.Equal(u.ConfirmationCodeHash, h[:]) ||
+		bytes.Contains(u.ConfirmationCodeHash, []byte(second)) || u.ConfirmationExpires.Sub(e.clock.Now()) != 24*time.Hour {
 		t.Fatalf("stored sign-up code %x until %v", u.ConfirmationCodeHash, u.ConfirmationExpires)
 	}
 	if first != second {

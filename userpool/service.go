@@ -69,6 +69,12 @@ type Service struct {
 	// Session answers one challenge (per replica, for the 15-minute
 	// maximum session validity).
 	customSessions *attemptLimiter
+	// mfa counts wrong MFA codes per session and per user and marks answered
+	// MFA sessions (per replica).
+	mfa *mfaGuard
+	// srpNonces are the SECRET_BLOCKs answered successfully, refused if
+	// presented again until they expire (per replica).
+	srpNonces *usedNonces
 }
 
 // New returns a Service. Store and Ring are required.
@@ -85,7 +91,7 @@ func New(cfg Config) *Service {
 	if cfg.Sender == nil {
 		cfg.Sender = LogSender{Logger: cfg.Logger}
 	}
-	return &Service{
+	s := &Service{
 		store:           cfg.Store,
 		ring:            cfg.Ring,
 		publicURL:       strings.TrimRight(cfg.PublicURL, "/"),
@@ -96,10 +102,17 @@ func New(cfg Config) *Service {
 		sender:          cfg.Sender,
 		triggers:        newTriggerClient(cfg.Triggers, cfg.Logger),
 		customSessions:  newAttemptLimiter(1, 15*time.Minute),
+		mfa:             newMFAGuard(),
+		srpNonces:       newUsedNonces(maxUsedNonces),
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
 		argonSlots:      make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 	}
+	// The dummy hash is made now, not on the first unknown-user sign-in,
+	// which would otherwise cost one argon2id evaluation more than any later
+	// one (a one-time timing difference).
+	s.dummyPasswordHash()
+	return s
 }
 
 // Issuer returns the "iss" of the pool's tokens: PublicURL + "/" + poolID,

@@ -38,14 +38,16 @@ func TestSignUpConfirmSignIn(t *testing.T) {
 		t.Fatalf("logged code %q is not 6 digits", code)
 	}
 
-	// Only the code's SHA-256 is stored, with a 24-hour expiry.
+	// Only a keyed hash of the code is stored (32 bytes, neither the code
+	// nor its plain SHA-256, which six digits would not protect), with a
+	// 24-hour expiry.
 	u, err := e.store.GetUser(ctx, p.ID, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := sha256.Sum256([]byte(code))
-	if !bytes.Equal(u.ConfirmationCodeHash, h[:]) {
-		t.Fatalf("stored code hash %x, want %x", u.ConfirmationCodeHash, h)
+	if len(u.ConfirmationCodeHash) != 32 || bytes.Equal(u.ConfirmationCodeHash, h[:]) || bytes.Contains(u.ConfirmationCodeHash, []byte(code)) {
+		t.Fatalf("stored code hash %x", u.ConfirmationCodeHash)
 	}
 	if got := u.ConfirmationExpires.Sub(e.clock.Now()); got != 24*time.Hour {
 		t.Fatalf("code validity %v, want 24h", got)

@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/google/uuid"
 
@@ -357,21 +355,5 @@ func (n *usedNonces) claim(nonce []byte, expires, now time.Time) claimResult {
 	return claimOK
 }
 
-// srpReplayRegistry maps each Service to its usedNonces. A weak key lets a
-// Service be collected (tests build many); a cleanup drops its entry. It
-// stands in for a Service field (service.go) initialised in New, which
-// would make it unnecessary.
-var srpReplayRegistry sync.Map // weak.Pointer[Service] → *usedNonces
-
 // srpReplays returns the Service's set of used SECRET_BLOCK nonces.
-func (s *Service) srpReplays() *usedNonces {
-	key := weak.Make(s)
-	if v, ok := srpReplayRegistry.Load(key); ok {
-		return v.(*usedNonces)
-	}
-	v, loaded := srpReplayRegistry.LoadOrStore(key, newUsedNonces(maxUsedNonces))
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Service]) { srpReplayRegistry.Delete(k) }, key)
-	}
-	return v.(*usedNonces)
-}
+func (s *Service) srpReplays() *usedNonces { return s.srpNonces }

@@ -2,7 +2,6 @@ package userpool
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"maps"
@@ -85,8 +84,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpResult, err
 	delivery, to, canDeliver := deliveryFor(u.Attributes)
 	canDeliver = canDeliver && !pre.AutoConfirmUser
 	if canDeliver {
-		h := sha256.Sum256([]byte(code))
-		u.ConfirmationCodeHash = h[:]
+		u.ConfirmationCodeHash = s.codeHash(pool.ID, u.Username, codeSignUp, code)
 		u.ConfirmationExpires = u.CreatedAt.Add(confirmationCodeValidity)
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -205,8 +203,8 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) erro
 	if len(u.ConfirmationCodeHash) == 0 || !now.Before(u.ConfirmationExpires) {
 		return fault.New(fault.ExpiredCode, "Invalid code provided, please request a code again.")
 	}
-	h := sha256.Sum256([]byte(in.Code))
-	if subtle.ConstantTimeCompare(h[:], u.ConfirmationCodeHash) != 1 {
+	h := s.codeHash(pool.ID, u.Username, codeSignUp, in.Code)
+	if subtle.ConstantTimeCompare(h, u.ConfirmationCodeHash) != 1 {
 		s.confirmAttempts.fail(key, now)
 		return codeMismatch()
 	}
