@@ -8,6 +8,10 @@
 // Every flag has a COGNATE_* environment variable; a flag given on the
 // command line wins over the variable.
 //
+// COGNATE_POSTGRES_DSN (or COGNATE_POSTGRES_DSN_FILE), when set, stores
+// everything in PostgreSQL instead of the SQLite file under --data; any
+// number of `cognate serve` replicas may share one database.
+//
 // User pool triggers and email delivery are configured by environment only
 // (secrets never appear on a command line; each secret may instead be read
 // from the file named by the same variable with a _FILE suffix):
@@ -172,8 +176,12 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	dsn, err := postgresDSN()
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(ctx, app.Options{
-		DBPath: filepath.Join(f.data, "cognate.db"), PublicURL: f.publicURL,
+		DBPath: filepath.Join(f.data, "cognate.db"), PostgresDSN: dsn, PublicURL: f.publicURL,
 		Region: f.region, AccountID: f.accountID, MasterKey: master,
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
 		ResourceServers: resourceServers, DeveloperCredentials: developers,
@@ -267,7 +275,18 @@ func migrateCmd() *cobra.Command {
 			if err := os.MkdirAll(data, 0o700); err != nil {
 				return err
 			}
-			db, err := sqlstore.OpenSQLite(cmd.Context(), filepath.Join(data, "cognate.db"))
+			dsn, err := postgresDSN()
+			if err != nil {
+				return err
+			}
+			where := filepath.Join(data, "cognate.db")
+			var db *sqlstore.DB
+			if dsn != "" {
+				db, err = sqlstore.OpenPostgres(cmd.Context(), dsn)
+				where = "PostgreSQL (COGNATE_POSTGRES_DSN)"
+			} else {
+				db, err = sqlstore.OpenSQLite(cmd.Context(), where)
+			}
 			if err != nil {
 				return err
 			}
@@ -275,7 +294,7 @@ func migrateCmd() *cobra.Command {
 			if err := db.Migrate(cmd.Context()); err != nil {
 				return err
 			}
-			fmt.Println("database is up to date:", filepath.Join(data, "cognate.db"))
+			fmt.Println("database is up to date:", where)
 			return nil
 		},
 	}
@@ -325,6 +344,11 @@ func parseDeveloperCredentials(v string) (map[string]web.DeveloperCredential, er
 	}
 	return out, nil
 }
+
+// postgresDSN is the PostgreSQL connection string of COGNATE_POSTGRES_DSN
+// (or the file COGNATE_POSTGRES_DSN_FILE names; it holds a password), or ""
+// for the SQLite file under --data.
+func postgresDSN() (string, error) { return secretEnv("COGNATE_POSTGRES_DSN") }
 
 // secretEnv reads a secret from the variable name or, when that is unset,
 // from the file named by name_FILE (trailing newlines removed).

@@ -29,8 +29,13 @@ import (
 
 // Options configure an App.
 type Options struct {
-	// DBPath is the SQLite database file, e.g. "./data/cognate.db".
+	// DBPath is the SQLite database file, e.g. "./data/cognate.db"; used
+	// when PostgresDSN is empty.
 	DBPath string
+	// PostgresDSN, when set, stores everything in PostgreSQL instead
+	// (storage/sql OpenPostgres), e.g. "postgres://cognate:...@db:5432/cognate".
+	// Any number of replicas may share one database.
+	PostgresDSN string
 	// PublicURL is the base of issuer URLs, e.g. "http://127.0.0.1:8080".
 	PublicURL string
 	Region    string // default "us-east-1"
@@ -88,7 +93,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	if o.PublicURL == "" {
 		return nil, errors.New("app: a public URL is required")
 	}
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Clean(o.DBPath))
+	db, err := openDB(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("app: open database: %w", err)
 	}
@@ -229,4 +234,13 @@ func (r *resolver) Canonical(key string) string {
 		return r.up.LoginsKey(poolID)
 	}
 	return key
+}
+
+// openDB opens the store Options name: PostgreSQL when PostgresDSN is set,
+// else the SQLite file DBPath.
+func openDB(ctx context.Context, o Options) (*sqlstore.DB, error) {
+	if o.PostgresDSN != "" {
+		return sqlstore.OpenPostgres(ctx, o.PostgresDSN)
+	}
+	return sqlstore.OpenSQLite(ctx, filepath.Clean(o.DBPath))
 }

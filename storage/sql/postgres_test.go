@@ -3,12 +3,8 @@ package sql
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,71 +12,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/storage"
+	"github.com/cognate-dev/cognate/storage/sql/pgtest"
 	"github.com/cognate-dev/cognate/storage/storagetest"
 	"github.com/cognate-dev/cognate/userpool"
 )
 
-// postgresDSN returns the DSN of the PostgreSQL server the tests may use,
-// or skips the test when there is none.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("COGNATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("COGNATE_TEST_POSTGRES_DSN is not set, skipping PostgreSQL: " +
-			`run eval "$(.ci/postgres.sh)" to start a local server and set it`)
-	}
-	return dsn
-}
+func postgresDSN(t testing.TB) string { return pgtest.DSN(t) }
 
-// freshSchema creates an empty schema with a random name in the test
-// database, drops it (and everything in it) when the test ends, and returns
-// dsn with its search_path set to that schema, so each test sees only its
-// own tables.
-func freshSchema(t testing.TB, dsn string) string {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatalf("COGNATE_TEST_POSTGRES_DSN: %v", err)
-	}
-	admin := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { _ = admin.Close() })
+func freshSchema(t testing.TB, dsn string) string { return pgtest.FreshSchema(t, dsn) }
 
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "cognate_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return withSearchPath(t, dsn, schema)
-}
-
-// withSearchPath adds search_path=schema to a URL or keyword/value DSN;
-// pgx sends it to the server as a run-time parameter.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("COGNATE_TEST_POSTGRES_DSN: %v", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
+func withSearchPath(t testing.TB, dsn, schema string) string { return pgtest.WithSearchPath(t, dsn, schema) }
 
 // openPostgresTemp opens a Cognate database in a fresh schema, closed (then
 // dropped) when the test ends.
