@@ -365,11 +365,6 @@ func TestUsernameAttributesPool(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	p, err := e.svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email-pool", UsernameAttributes: []string{"email"}, AutoVerifiedAttributes: []string{"email"}})
-	if _, ok := e.store.(userpool.UserFinder); !ok {
-		// Fails closed until storage implements the capability.
-		wantFault(t, err, fault.InvalidParameter, "UsernameAttributes are not supported by this storage backend yet.")
-		t.Skip("store does not implement userpool.UserFinder")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

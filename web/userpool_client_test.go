@@ -404,10 +404,6 @@ func TestUserPoolClientSecretsAlias(t *testing.T) {
 	h := newUserPoolHarness(t)
 	p, err := h.admin.CreateUserPool(t.Context(), &cip.CreateUserPoolInput{PoolName: aws.String("alias"),
 		UsernameAttributes: []types.UsernameAttributeType{types.UsernameAttributeTypeEmail}})
-	var ipe *types.InvalidParameterException
-	if errors.As(err, &ipe) && strings.Contains(aws.ToString(ipe.Message), "not supported") {
-		t.Skip("storage does not support UsernameAttributes yet")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,11 +124,6 @@ func newSRPFixture(t *testing.T, in *cip.CreateUserPoolInput) srpFixture {
 	}
 	in.PoolName = aws.String("srp")
 	p, err := h.admin.CreateUserPool(t.Context(), in)
-	if err != nil && strings.Contains(err.Error(), "not supported by this storage backend") {
-		// userpool/srp_fuzz_test.go TestSRPEmailAlias covers the same case
-		// on a store with the capability.
-		t.Skipf("storage/sql cannot find users by attribute yet: %v", err)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,10 @@ var postgresDialect = &dialect{
 	// PostgreSQL does not otherwise lock out a second migrator reading the
 	// same version. 0x436f676e is "Cogn".
 	migrateLock: `SELECT pg_advisory_xact_lock(1131374446, hashtext(COALESCE(current_schema(), '')))`,
+	userAttr: map[string]string{
+		"email":        `(attributes::jsonb ->> 'email')`,
+		"phone_number": `(attributes::jsonb ->> 'phone_number')`,
+	},
 }
 
 // PostgreSQL error codes (Appendix A of the PostgreSQL manual).
@@ -395,5 +399,11 @@ var postgresMigrations = []migration{
 		)`,
 		`CREATE INDEX refresh_tokens_origin ON refresh_tokens (pool_id, origin_jti)`,
 		`CREATE INDEX refresh_tokens_sub ON refresh_tokens (pool_id, sub)`,
+	}},
+
+	// 8: sign-in by email or phone number (pools with UsernameAttributes).
+	{stmts: []string{
+		`CREATE INDEX users_email ON users (pool_id, (attributes::jsonb ->> 'email'))`,
+		`CREATE INDEX users_phone_number ON users (pool_id, (attributes::jsonb ->> 'phone_number'))`,
 	}},
 }

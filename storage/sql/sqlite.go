@@ -37,6 +37,10 @@ type dialect struct {
 	// migrateLock, if set, runs first in each of Migrate's transactions to
 	// keep concurrent migrators apart (SQLite's BEGIN IMMEDIATE does that).
 	migrateLock string
+	// userAttr maps the sign-in attributes ("email", "phone_number") to the
+	// SQL expression extracting that attribute from users.attributes; the
+	// same expressions are indexed (migration 8).
+	userAttr map[string]string
 }
 
 var sqliteDialect = &dialect{
@@ -44,6 +48,10 @@ var sqliteDialect = &dialect{
 	migrationsTable: `CREATE TABLE IF NOT EXISTS migrations (num INTEGER PRIMARY KEY, at TEXT NOT NULL)`,
 	migrations:      sqliteMigrations,
 	classify:        classifySQLite,
+	userAttr: map[string]string{
+		"email":        `json_extract(attributes, '$.email')`,
+		"phone_number": `json_extract(attributes, '$.phone_number')`,
+	},
 }
 
 func classifySQLite(err error) error {
@@ -386,5 +394,12 @@ var sqliteMigrations = []migration{
 		) WITHOUT ROWID, STRICT`,
 		`CREATE INDEX refresh_tokens_origin ON refresh_tokens (pool_id, origin_jti)`,
 		`CREATE INDEX refresh_tokens_sub ON refresh_tokens (pool_id, sub)`,
+	}},
+
+	// 8: sign-in by email or phone number (pools with UsernameAttributes):
+	// users found by those attributes through an index.
+	{stmts: []string{
+		`CREATE INDEX users_email ON users (pool_id, json_extract(attributes, '$.email'))`,
+		`CREATE INDEX users_phone_number ON users (pool_id, json_extract(attributes, '$.phone_number'))`,
 	}},
 }

@@ -11,6 +11,35 @@ import (
 )
 
 var userPoolTests = []subtest{
+	{"UserPools/FindUserByAttribute", func(ctx context.Context, t *testing.T, s Stores) {
+		finder, ok := s.UserPools.(userpool.UserFinder)
+		if !ok {
+			t.Skip("the store does not implement userpool.UserFinder")
+		}
+		pool := userPoolFixture("us-east-1_FIND00000")
+		other := userPoolFixture("us-east-1_FIND00001")
+		mustNil(t, s.UserPools.CreatePool(ctx, pool), "CreatePool")
+		mustNil(t, s.UserPools.CreatePool(ctx, other), "CreatePool")
+		alice := userFixture(pool.ID, "alice", "00000000-0000-4000-8000-00000000a11c")
+		alice.Attributes["phone_number"] = "+12065550100"
+		mustNil(t, s.UserPools.CreateUser(ctx, alice), "CreateUser")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(other.ID, "alice", "00000000-0000-4000-8000-00000000a11d")), "CreateUser")
+
+		got, err := finder.FindUserByAttribute(ctx, pool.ID, "email", "alice@example.com")
+		mustNil(t, err, "FindUserByAttribute email")
+		if got.Sub != alice.Sub {
+			t.Fatalf("found %q, want alice of %s", got.Sub, pool.ID)
+		}
+		got, err = finder.FindUserByAttribute(ctx, pool.ID, "phone_number", "+12065550100")
+		mustNil(t, err, "FindUserByAttribute phone_number")
+		if got.Username != "alice" {
+			t.Fatalf("found %q by phone number", got.Username)
+		}
+		for _, c := range [][2]string{{"email", "ALICE@example.com"}, {"email", "bob@example.com"}, {"name", "alice"}, {"phone_number", "+1"}} {
+			_, err := finder.FindUserByAttribute(ctx, pool.ID, c[0], c[1])
+			mustIs(t, err, storage.ErrNotFound, "FindUserByAttribute "+c[0]+"="+c[1])
+		}
+	}},
 	{"UserPools/CreateGet", func(ctx context.Context, t *testing.T, s Stores) {
 		want := userPoolFixture("us-east-1_AAAAAAAAA")
 		mustNil(t, s.UserPools.CreatePool(ctx, want), "CreatePool")
