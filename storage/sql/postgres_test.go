@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/cognate-dev/cognate/broker"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/storage"
@@ -25,7 +24,9 @@ func postgresDSN(t testing.TB) string { return pgtest.DSN(t) }
 
 func freshSchema(t testing.TB, dsn string) string { return pgtest.FreshSchema(t, dsn) }
 
-func withSearchPath(t testing.TB, dsn, schema string) string { return pgtest.WithSearchPath(t, dsn, schema) }
+func withSearchPath(t testing.TB, dsn, schema string) string {
+	return pgtest.WithSearchPath(t, dsn, schema)
+}
 
 // openPostgresTemp opens a Cognate database in a fresh schema, closed (then
 // dropped) when the test ends.
