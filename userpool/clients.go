@@ -77,13 +77,22 @@ var (
 	clientSecretPattern = regexp.MustCompile(`^[\w+]+$`)
 )
 
-// CreateClientInput describes a new app client (cognito-idp
-// CreateUserPoolClient, the members Cognate supports).
-type CreateClientInput struct {
+// ClientInput describes an app client's configuration: a new client
+// (cognito-idp CreateUserPoolClient, CreateClientInput) or a replacement
+// configuration (UpdateUserPoolClient, UpdateClientInput). As in Cognito, an
+// update replaces the configuration: a member that is not given goes back to
+// its default (the operation's documentation: "If you don't provide a value
+// for an attribute, Amazon Cognito sets it to its default value"). The name
+// is the exception: an empty Name keeps the current one. The client secret
+// cannot be changed by an update.
+type ClientInput struct {
 	PoolID string
-	Name   string
+	// ClientID names the client to update (UpdateClient only).
+	ClientID string
+	// Name is required to create; "" keeps the current name on update.
+	Name string
 	// GenerateSecret asks for a random secret; Secret sets a chosen one
-	// (24–64 characters of [\w+]) and implies a secret.
+	// (24–64 characters of [\w+]) and implies a secret (CreateClient only).
 	GenerateSecret bool
 	Secret         string
 	// ExplicitAuthFlows empty means DefaultExplicitAuthFlows.
@@ -107,27 +116,21 @@ type CreateClientInput struct {
 	AuthSessionValidity int
 }
 
-// UpdateClientInput is cognito-idp UpdateUserPoolClient. As in Cognito, it
-// replaces the client's configuration: a member that is not given goes back
-// to its default (the operation's documentation: "If you don't provide a
-// value for an attribute, Amazon Cognito sets it to its default value"). The
-// name is the exception: an empty Name keeps the current one. The client
-// secret cannot be changed here.
-type UpdateClientInput struct {
-	PoolID   string
-	ClientID string
-	// Name "" keeps the current name.
-	Name                       string
-	ExplicitAuthFlows          []string
-	AccessTokenValidity        int
-	IDTokenValidity            int
-	RefreshTokenValidity       int
-	AccessTokenUnit            string
-	IDTokenUnit                string
-	RefreshTokenUnit           string
-	PreventUserExistenceErrors string
-	EnableTokenRevocation      *bool
-	AuthSessionValidity        int
+// CreateClientInput and UpdateClientInput are ClientInput, named for the
+// operation they serve.
+type (
+	CreateClientInput = ClientInput
+	UpdateClientInput = ClientInput
+)
+
+// settings returns the members both operations set.
+func (in ClientInput) settings() clientSettings {
+	return clientSettings{
+		flows:  in.ExplicitAuthFlows,
+		access: in.AccessTokenValidity, idTok: in.IDTokenValidity, refresh: in.RefreshTokenValidity,
+		accessUnit: in.AccessTokenUnit, idUnit: in.IDTokenUnit, refreshUnit: in.RefreshTokenUnit,
+		prevent: in.PreventUserExistenceErrors, revocation: in.EnableTokenRevocation, authSession: in.AuthSessionValidity,
+	}
 }
 
 // clientSettings are the members CreateUserPoolClient and
@@ -210,12 +213,7 @@ func (s *Service) CreateClient(ctx context.Context, in CreateClientInput) (Clien
 	}
 	now := s.now().UTC()
 	c := Client{PoolID: in.PoolID, Name: in.Name, CreatedAt: now, UpdatedAt: now}
-	err := clientSettings{
-		flows:  in.ExplicitAuthFlows,
-		access: in.AccessTokenValidity, idTok: in.IDTokenValidity, refresh: in.RefreshTokenValidity,
-		accessUnit: in.AccessTokenUnit, idUnit: in.IDTokenUnit, refreshUnit: in.RefreshTokenUnit,
-		prevent: in.PreventUserExistenceErrors, revocation: in.EnableTokenRevocation, authSession: in.AuthSessionValidity,
-	}.apply(&c)
+	err := in.settings().apply(&c)
 	if err != nil {
 		return Client{}, "", err
 	}
@@ -263,12 +261,10 @@ func (s *Service) UpdateClient(ctx context.Context, in UpdateClientInput) (Clien
 		}
 		c.Name = in.Name
 	}
-	err = clientSettings{
-		flows:  in.ExplicitAuthFlows,
-		access: in.AccessTokenValidity, idTok: in.IDTokenValidity, refresh: in.RefreshTokenValidity,
-		accessUnit: in.AccessTokenUnit, idUnit: in.IDTokenUnit, refreshUnit: in.RefreshTokenUnit,
-		prevent: in.PreventUserExistenceErrors, revocation: in.EnableTokenRevocation, authSession: in.AuthSessionValidity,
-	}.apply(&c)
+	if in.Secret != "" || in.GenerateSecret {
+		return Client{}, "", invalidParam("The client secret cannot be changed by UpdateUserPoolClient.")
+	}
+	err = in.settings().apply(&c)
 	if err != nil {
 		return Client{}, "", err
 	}

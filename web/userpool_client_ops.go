@@ -31,6 +31,26 @@ func (m clientMembers) units() tokenValidityUnits {
 	return *m.TokenValidityUnits
 }
 
+// input returns the domain input for pool poolID and client name with these
+// members.
+func (m clientMembers) input(poolID, name string) userpool.ClientInput {
+	units := m.units()
+	return userpool.ClientInput{
+		PoolID:                     poolID,
+		Name:                       name,
+		ExplicitAuthFlows:          m.ExplicitAuthFlows,
+		AccessTokenValidity:        intOrZero(m.AccessTokenValidity),
+		IDTokenValidity:            intOrZero(m.IDTokenValidity),
+		RefreshTokenValidity:       intOrZero(m.RefreshTokenValidity),
+		AccessTokenUnit:            units.AccessToken,
+		IDTokenUnit:                units.IDToken,
+		RefreshTokenUnit:           units.RefreshToken,
+		PreventUserExistenceErrors: m.PreventUserExistenceErrors,
+		EnableTokenRevocation:      m.EnableTokenRevocation,
+		AuthSessionValidity:        intOrZero(m.AuthSessionValidity),
+	}
+}
+
 // check validates the members against the model's constraints.
 func (m clientMembers) check(c *shapeCheck) {
 	c.intRange("refreshTokenValidity", m.RefreshTokenValidity, 0, 315360000)
@@ -79,22 +99,9 @@ func clientAndSignOutOperations(up *userpool.Service) map[string]op {
 			if err := c.err(); err != nil {
 				return nil, err
 			}
-			units := in.units()
-			cl, secret, err := up.UpdateClient(ctx, userpool.UpdateClientInput{
-				PoolID:                     in.UserPoolID,
-				ClientID:                   in.ClientID,
-				Name:                       in.ClientName,
-				ExplicitAuthFlows:          in.ExplicitAuthFlows,
-				AccessTokenValidity:        intOrZero(in.AccessTokenValidity),
-				IDTokenValidity:            intOrZero(in.IDTokenValidity),
-				RefreshTokenValidity:       intOrZero(in.RefreshTokenValidity),
-				AccessTokenUnit:            units.AccessToken,
-				IDTokenUnit:                units.IDToken,
-				RefreshTokenUnit:           units.RefreshToken,
-				PreventUserExistenceErrors: in.PreventUserExistenceErrors,
-				EnableTokenRevocation:      in.EnableTokenRevocation,
-				AuthSessionValidity:        intOrZero(in.AuthSessionValidity),
-			})
+			cin := in.input(in.UserPoolID, in.ClientName)
+			cin.ClientID = in.ClientID
+			cl, secret, err := up.UpdateClient(ctx, cin)
 			if err != nil {
 				return nil, err
 			}

@@ -52,18 +52,67 @@ type passwordPolicyInput struct {
 	TemporaryPasswordValidityDays *int `json:"TemporaryPasswordValidityDays"`
 }
 
-type createUserPoolInput struct {
-	PoolName string `json:"PoolName"`
+// poolSettingsInput are the members CreateUserPool and UpdateUserPool share.
+type poolSettingsInput struct {
 	Policies *struct {
 		PasswordPolicy *passwordPolicyInput `json:"PasswordPolicy"`
 	} `json:"Policies"`
 	AutoVerifiedAttributes []string           `json:"AutoVerifiedAttributes"`
-	AliasAttributes        []string           `json:"AliasAttributes"`
-	UsernameAttributes     []string           `json:"UsernameAttributes"`
 	MfaConfiguration       string             `json:"MfaConfiguration"`
 	UserPoolTags           map[string]string  `json:"UserPoolTags"`
 	LambdaConfig           *lambdaConfigShape `json:"LambdaConfig"`
-	UsernameConfiguration  *struct {
+}
+
+// check validates the shared members against the model's constraints and
+// returns the password policy given (nil when none).
+func (in poolSettingsInput) check(c *shapeCheck) *userpool.PasswordPolicy {
+	for _, a := range in.AutoVerifiedAttributes {
+		c.enum("autoVerifiedAttributes.member", a, []string{"email", "phone_number"})
+	}
+	c.enum("mfaConfiguration", in.MfaConfiguration, []string{"OFF", "ON", "OPTIONAL"})
+	var policy *userpool.PasswordPolicy
+	if in.Policies != nil && in.Policies.PasswordPolicy != nil {
+		pp := in.Policies.PasswordPolicy
+		c.intRange("policies.passwordPolicy.minimumLength", pp.MinimumLength, 6, 99)
+		c.intRange("policies.passwordPolicy.passwordHistorySize", pp.PasswordHistorySize, 0, 24)
+		c.intRange("policies.passwordPolicy.temporaryPasswordValidityDays", pp.TemporaryPasswordValidityDays, 0, 365)
+		policy = &userpool.PasswordPolicy{
+			RequireUppercase: pp.RequireUppercase, RequireLowercase: pp.RequireLowercase,
+			RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
+		}
+		if pp.MinimumLength != nil {
+			policy.MinimumLength = *pp.MinimumLength
+		}
+		if pp.TemporaryPasswordValidityDays != nil {
+			policy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
+		}
+	}
+	if len(in.UserPoolTags) > 50 {
+		c.add("userPoolTags", "Member must have length less than or equal to 50")
+	}
+	for k, v := range in.UserPoolTags {
+		c.str("userPoolTags.key", k, 1, 128, nil)
+		c.str("userPoolTags.value", v, 0, 256, nil)
+	}
+	c.lambdaConfig(in.LambdaConfig)
+	return policy
+}
+
+// unsupported refuses the shared members Cognate does not implement.
+func (in poolSettingsInput) unsupported() error {
+	if in.Policies != nil && in.Policies.PasswordPolicy != nil && in.Policies.PasswordPolicy.PasswordHistorySize != nil &&
+		*in.Policies.PasswordPolicy.PasswordHistorySize > 0 {
+		return fault.New(fault.InvalidParameter, "PasswordHistorySize is not supported yet.")
+	}
+	return nil
+}
+
+type createUserPoolInput struct {
+	PoolName string `json:"PoolName"`
+	poolSettingsInput
+	AliasAttributes       []string `json:"AliasAttributes"`
+	UsernameAttributes    []string `json:"UsernameAttributes"`
+	UsernameConfiguration *struct {
 		CaseSensitive *bool `json:"CaseSensitive"`
 	} `json:"UsernameConfiguration"`
 }
@@ -690,38 +739,10 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			if c.required("poolName", in.PoolName) {
 				c.str("poolName", in.PoolName, 1, 128, reName)
 			}
-			for _, a := range in.AutoVerifiedAttributes {
-				c.enum("autoVerifiedAttributes.member", a, []string{"email", "phone_number"})
-			}
 			for _, a := range in.UsernameAttributes {
 				c.enum("usernameAttributes.member", a, []string{"email", "phone_number"})
 			}
-			c.enum("mfaConfiguration", in.MfaConfiguration, []string{"OFF", "ON", "OPTIONAL"})
-			var policy *userpool.PasswordPolicy
-			if in.Policies != nil && in.Policies.PasswordPolicy != nil {
-				pp := in.Policies.PasswordPolicy
-				c.intRange("policies.passwordPolicy.minimumLength", pp.MinimumLength, 6, 99)
-				c.intRange("policies.passwordPolicy.passwordHistorySize", pp.PasswordHistorySize, 0, 24)
-				c.intRange("policies.passwordPolicy.temporaryPasswordValidityDays", pp.TemporaryPasswordValidityDays, 0, 365)
-				policy = &userpool.PasswordPolicy{
-					RequireUppercase: pp.RequireUppercase, RequireLowercase: pp.RequireLowercase,
-					RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
-				}
-				if pp.MinimumLength != nil {
-					policy.MinimumLength = *pp.MinimumLength
-				}
-				if pp.TemporaryPasswordValidityDays != nil {
-					policy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
-				}
-			}
-			if len(in.UserPoolTags) > 50 {
-				c.add("userPoolTags", "Member must have length less than or equal to 50")
-			}
-			for k, v := range in.UserPoolTags {
-				c.str("userPoolTags.key", k, 1, 128, nil)
-				c.str("userPoolTags.value", v, 0, 256, nil)
-			}
-			c.lambdaConfig(in.LambdaConfig)
+			policy := in.check(&c)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
@@ -735,9 +756,8 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			if in.UsernameConfiguration != nil && in.UsernameConfiguration.CaseSensitive != nil && !*in.UsernameConfiguration.CaseSensitive {
 				return nil, fault.New(fault.InvalidParameter, "Case-insensitive usernames (UsernameConfiguration.CaseSensitive=false) are not supported yet.")
 			}
-			if in.Policies != nil && in.Policies.PasswordPolicy != nil && in.Policies.PasswordPolicy.PasswordHistorySize != nil &&
-				*in.Policies.PasswordPolicy.PasswordHistorySize > 0 {
-				return nil, fault.New(fault.InvalidParameter, "PasswordHistorySize is not supported yet.")
+			if err := in.unsupported(); err != nil {
+				return nil, err
 			}
 			p, err := up.CreatePool(ctx, userpool.CreatePoolInput{
 				Name:                   in.PoolName,
@@ -809,23 +829,9 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			if err := c.err(); err != nil {
 				return nil, err
 			}
-			units := in.units()
-			cl, secret, err := up.CreateClient(ctx, userpool.CreateClientInput{
-				PoolID:                     in.UserPoolID,
-				Name:                       in.ClientName,
-				GenerateSecret:             in.GenerateSecret,
-				Secret:                     in.ClientSecret,
-				ExplicitAuthFlows:          in.ExplicitAuthFlows,
-				AccessTokenValidity:        intOrZero(in.AccessTokenValidity),
-				IDTokenValidity:            intOrZero(in.IDTokenValidity),
-				RefreshTokenValidity:       intOrZero(in.RefreshTokenValidity),
-				AccessTokenUnit:            units.AccessToken,
-				IDTokenUnit:                units.IDToken,
-				RefreshTokenUnit:           units.RefreshToken,
-				PreventUserExistenceErrors: in.PreventUserExistenceErrors,
-				EnableTokenRevocation:      in.EnableTokenRevocation,
-				AuthSessionValidity:        intOrZero(in.AuthSessionValidity),
-			})
+			cin := in.input(in.UserPoolID, in.ClientName)
+			cin.GenerateSecret, cin.Secret = in.GenerateSecret, in.ClientSecret
+			cl, secret, err := up.CreateClient(ctx, cin)
 			if err != nil {
 				return nil, err
 			}

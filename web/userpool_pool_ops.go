@@ -130,16 +130,10 @@ func lambdaConfigOut(t map[string]string) lambdaConfigShape {
 }
 
 type updateUserPoolInput struct {
-	UserPoolID string `json:"UserPoolId"`
-	PoolName   string `json:"PoolName"`
-	Policies   *struct {
-		PasswordPolicy *passwordPolicyInput `json:"PasswordPolicy"`
-	} `json:"Policies"`
-	DeletionProtection     string             `json:"DeletionProtection"`
-	LambdaConfig           *lambdaConfigShape `json:"LambdaConfig"`
-	AutoVerifiedAttributes []string           `json:"AutoVerifiedAttributes"`
-	MfaConfiguration       string             `json:"MfaConfiguration"`
-	UserPoolTags           map[string]string  `json:"UserPoolTags"`
+	UserPoolID         string `json:"UserPoolId"`
+	PoolName           string `json:"PoolName"`
+	DeletionProtection string `json:"DeletionProtection"`
+	poolSettingsInput
 }
 
 // poolSettingsOperations are UpdateUserPool and the trigger settings.
@@ -153,42 +147,13 @@ func (s *Server) poolSettingsOperations(up *userpool.Service) map[string]op {
 			var c shapeCheck
 			c.userPoolID(in.UserPoolID)
 			c.str("poolName", in.PoolName, 1, 128, reName)
-			for _, a := range in.AutoVerifiedAttributes {
-				c.enum("autoVerifiedAttributes.member", a, []string{"email", "phone_number"})
-			}
-			c.enum("mfaConfiguration", in.MfaConfiguration, []string{"OFF", "ON", "OPTIONAL"})
 			c.enum("deletionProtection", in.DeletionProtection, []string{"ACTIVE", "INACTIVE"})
-			var policy *userpool.PasswordPolicy
-			if in.Policies != nil && in.Policies.PasswordPolicy != nil {
-				pp := in.Policies.PasswordPolicy
-				c.intRange("policies.passwordPolicy.minimumLength", pp.MinimumLength, 6, 99)
-				c.intRange("policies.passwordPolicy.passwordHistorySize", pp.PasswordHistorySize, 0, 24)
-				c.intRange("policies.passwordPolicy.temporaryPasswordValidityDays", pp.TemporaryPasswordValidityDays, 0, 365)
-				policy = &userpool.PasswordPolicy{
-					RequireUppercase: pp.RequireUppercase, RequireLowercase: pp.RequireLowercase,
-					RequireNumbers: pp.RequireNumbers, RequireSymbols: pp.RequireSymbols,
-				}
-				if pp.MinimumLength != nil {
-					policy.MinimumLength = *pp.MinimumLength
-				}
-				if pp.TemporaryPasswordValidityDays != nil {
-					policy.TemporaryPasswordValidityDays = *pp.TemporaryPasswordValidityDays
-				}
-			}
-			if len(in.UserPoolTags) > 50 {
-				c.add("userPoolTags", "Member must have length less than or equal to 50")
-			}
-			for k, v := range in.UserPoolTags {
-				c.str("userPoolTags.key", k, 1, 128, nil)
-				c.str("userPoolTags.value", v, 0, 256, nil)
-			}
-			c.lambdaConfig(in.LambdaConfig)
+			policy := in.check(&c)
 			if err := c.err(); err != nil {
 				return nil, err
 			}
-			if in.Policies != nil && in.Policies.PasswordPolicy != nil && in.Policies.PasswordPolicy.PasswordHistorySize != nil &&
-				*in.Policies.PasswordPolicy.PasswordHistorySize > 0 {
-				return nil, fault.New(fault.InvalidParameter, "PasswordHistorySize is not supported yet.")
+			if err := in.unsupported(); err != nil {
+				return nil, err
 			}
 			triggers, err := triggersFromShape(in.LambdaConfig)
 			if err != nil {
