@@ -48,3 +48,23 @@ func (s *Service) resolveUser(ctx context.Context, pool Pool, name string) (User
 	}
 	return User{}, false, nil
 }
+
+// clientUser serves the operations a client calls for a user it names
+// (ConfirmSignUp, ForgotPassword, ...): it loads the app client and its
+// pool, finds the user by the typed name (found is false when there is
+// none) and checks the SECRET_HASH, computed over the typed name or the
+// stored username.
+func (s *Service) clientUser(ctx context.Context, clientID, secretHash, typedName string) (Pool, Client, User, bool, error) {
+	pool, client, err := s.poolAndClient(ctx, "", clientID)
+	if err != nil {
+		return Pool{}, Client{}, User{}, false, err
+	}
+	u, found, err := s.resolveUser(ctx, pool, typedName)
+	if err != nil {
+		return Pool{}, Client{}, User{}, false, err
+	}
+	if err := s.checkSecretHash(client, secretHash, typedName, u.Username); err != nil {
+		return Pool{}, Client{}, User{}, false, err
+	}
+	return pool, client, u, found, nil
+}

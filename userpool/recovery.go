@@ -76,15 +76,8 @@ type ForgotPasswordInput struct {
 // "User is disabled." and InvalidParameterException respectively. Codes
 // sent are limited per user and hour (LimitExceededException).
 func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (CodeDelivery, error) {
-	pool, client, err := s.poolAndClient(ctx, "", in.ClientID)
+	pool, client, u, found, err := s.clientUser(ctx, in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return CodeDelivery{}, err
-	}
-	u, found, err := s.resolveUser(ctx, pool, in.Username)
-	if err != nil {
-		return CodeDelivery{}, err
-	}
-	if err := s.checkSecretHash(client, in.SecretHash, in.Username, u.Username); err != nil {
 		return CodeDelivery{}, err
 	}
 	if !found {
@@ -158,15 +151,8 @@ type ConfirmForgotPasswordInput struct {
 // has PreventUserExistenceErrors=ENABLED (reference §9.1); under LEGACY,
 // UserNotFoundException or NotAuthorizedException "User is disabled.".
 func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPasswordInput) error {
-	pool, client, err := s.poolAndClient(ctx, "", in.ClientID)
+	pool, client, u, found, err := s.clientUser(ctx, in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return err
-	}
-	u, found, err := s.resolveUser(ctx, pool, in.Username)
-	if err != nil {
-		return err
-	}
-	if err := s.checkSecretHash(client, in.SecretHash, in.Username, u.Username); err != nil {
 		return err
 	}
 	if len(in.Password) > MaxPasswordLength {
@@ -216,15 +202,8 @@ type ResendConfirmationCodeInput struct {
 // CodeDeliveryDetails (reference §9.1). Codes sent are limited per user and
 // hour (LimitExceededException).
 func (s *Service) ResendConfirmationCode(ctx context.Context, in ResendConfirmationCodeInput) (CodeDelivery, error) {
-	pool, client, err := s.poolAndClient(ctx, "", in.ClientID)
+	pool, client, u, found, err := s.clientUser(ctx, in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return CodeDelivery{}, err
-	}
-	u, found, err := s.resolveUser(ctx, pool, in.Username)
-	if err != nil {
-		return CodeDelivery{}, err
-	}
-	if err := s.checkSecretHash(client, in.SecretHash, in.Username, u.Username); err != nil {
 		return CodeDelivery{}, err
 	}
 	hide := client.PreventUserExistenceErrors == PreventUserExistenceEnabled

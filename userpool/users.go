@@ -175,15 +175,8 @@ type ConfirmSignUpInput struct {
 // CONFIRMED and the address the code went to as verified. The code is then
 // forgotten, so it works once. Failed attempts are limited per user.
 func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) error {
-	pool, client, err := s.poolAndClient(ctx, "", in.ClientID)
+	pool, client, u, found, err := s.clientUser(ctx, in.ClientID, in.SecretHash, in.Username)
 	if err != nil {
-		return err
-	}
-	u, found, err := s.resolveUser(ctx, pool, in.Username)
-	if err != nil {
-		return err
-	}
-	if err := s.checkSecretHash(client, in.SecretHash, in.Username, u.Username); err != nil {
 		return err
 	}
 	now := s.now()
