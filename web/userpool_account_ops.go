@@ -314,35 +314,11 @@ func accountOperations(up *userpool.Service) map[string]op {
 			return nil, up.DeleteUser(ctx, in.AccessToken)
 		}),
 
-		"AdminDeleteUser": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
-			var c shapeCheck
-			c.userPoolID(in.UserPoolID)
-			c.username(in.Username)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			return nil, up.AdminDeleteUser(ctx, in.UserPoolID, in.Username)
-		}),
+		"AdminDeleteUser": adminUserOp(up.AdminDeleteUser),
 
-		"AdminDisableUser": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
-			var c shapeCheck
-			c.userPoolID(in.UserPoolID)
-			c.username(in.Username)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			return nil, up.AdminDisableUser(ctx, in.UserPoolID, in.Username)
-		}),
+		"AdminDisableUser": adminUserOp(up.AdminDisableUser),
 
-		"AdminEnableUser": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
-			var c shapeCheck
-			c.userPoolID(in.UserPoolID)
-			c.username(in.Username)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			return nil, up.AdminEnableUser(ctx, in.UserPoolID, in.Username)
-		}),
+		"AdminEnableUser": adminUserOp(up.AdminEnableUser),
 
 		"AdminResetUserPassword": opFunc(true, func(ctx context.Context, in adminResetUserPasswordInput) (any, error) {
 			var c shapeCheck
@@ -386,4 +362,19 @@ func accountOperations(up *userpool.Service) map[string]op {
 			return out, nil
 		}),
 	}
+}
+
+// adminUserOp is an IAM operation on one user named by UserPoolId and
+// Username with an empty answer (AdminDeleteUser, AdminDisableUser, ...):
+// the members are checked against the model, then fn runs.
+func adminUserOp(fn func(ctx context.Context, poolID, username string) error) op {
+	return opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
+		var c shapeCheck
+		c.userPoolID(in.UserPoolID)
+		c.username(in.Username)
+		if err := c.err(); err != nil {
+			return nil, err
+		}
+		return nil, fn(ctx, in.UserPoolID, in.Username)
+	})
 }

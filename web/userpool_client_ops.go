@@ -129,15 +129,7 @@ func clientAndSignOutOperations(up *userpool.Service) map[string]op {
 			return nil, up.GlobalSignOut(ctx, in.AccessToken)
 		}),
 
-		"AdminUserGlobalSignOut": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
-			var c shapeCheck
-			c.userPoolID(in.UserPoolID)
-			c.username(in.Username)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			return nil, up.AdminUserGlobalSignOut(ctx, in.UserPoolID, in.Username)
-		}),
+		"AdminUserGlobalSignOut": adminUserOp(up.AdminUserGlobalSignOut),
 
 		"RevokeToken": opFunc(false, func(ctx context.Context, in revokeTokenInput) (any, error) {
 			var c shapeCheck

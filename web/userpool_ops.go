@@ -934,15 +934,7 @@ func (s *Server) userPoolCoreOperations(up *userpool.Service) map[string]op {
 			return nil, up.AdminSetUserPassword(ctx, in.UserPoolID, in.Username, in.Password, in.Permanent)
 		}),
 
-		"AdminConfirmSignUp": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
-			var c shapeCheck
-			c.userPoolID(in.UserPoolID)
-			c.username(in.Username)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			return nil, up.ConfirmUser(ctx, in.UserPoolID, in.Username)
-		}),
+		"AdminConfirmSignUp": adminUserOp(up.ConfirmUser),
 
 		"AdminGetUser": opFunc(true, func(ctx context.Context, in adminUserInput) (any, error) {
 			var c shapeCheck
