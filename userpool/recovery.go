@@ -54,13 +54,22 @@ func (s *Service) simulatedDelivery(poolID, name string) CodeDelivery {
 	return CodeDelivery{Destination: local + "***@" + domain + "***", DeliveryMedium: "EMAIL", AttributeName: "email"}
 }
 
-// ForgotPasswordInput starts a password reset (cognito-idp ForgotPassword).
-type ForgotPasswordInput struct {
+// CodeRequest asks for a code to be sent to a user a client names
+// (cognito-idp ForgotPassword, ResendConfirmationCode).
+type CodeRequest struct {
 	ClientID       string
 	SecretHash     string
 	Username       string
 	ClientMetadata map[string]string
 }
+
+// ForgotPasswordInput starts a password reset (cognito-idp ForgotPassword);
+// ResendConfirmationCodeInput asks for a new sign-up code (cognito-idp
+// ResendConfirmationCode).
+type (
+	ForgotPasswordInput         = CodeRequest
+	ResendConfirmationCodeInput = CodeRequest
+)
 
 // ForgotPassword sends a password-reset code, valid 1 hour, to the user's
 // verified email (else verified phone number) and says where it went. The
@@ -183,15 +192,6 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, in ConfirmForgotPas
 	}
 	s.log.InfoContext(ctx, "userpool: password reset confirmed", "pool", pool.ID, "username", u.Username)
 	return s.postConfirmation(ctx, pool, client.ID, "PostConfirmation_ConfirmForgotPassword", u, in.ClientMetadata)
-}
-
-// ResendConfirmationCodeInput asks for a new sign-up code (cognito-idp
-// ResendConfirmationCode).
-type ResendConfirmationCodeInput struct {
-	ClientID       string
-	SecretHash     string
-	Username       string
-	ClientMetadata map[string]string
 }
 
 // ResendConfirmationCode replaces an UNCONFIRMED user's sign-up code with a

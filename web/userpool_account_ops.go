@@ -152,22 +152,7 @@ func accountDeliveryShape(d userpool.CodeDelivery) *codeDeliveryShape {
 // ListUsers by the admin SigV4 signature.
 func accountOperations(up *userpool.Service) map[string]op {
 	return map[string]op{
-		"ForgotPassword": opFunc(false, func(ctx context.Context, in forgotPasswordInput) (any, error) {
-			var c shapeCheck
-			c.clientID(in.ClientID)
-			c.accountSecretHash(in.SecretHash)
-			c.username(in.Username)
-			c.clientMetadata(in.ClientMetadata)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			d, err := up.ForgotPassword(ctx, userpool.ForgotPasswordInput{ClientID: in.ClientID,
-				SecretHash: in.SecretHash, Username: in.Username, ClientMetadata: in.ClientMetadata})
-			if err != nil {
-				return nil, err
-			}
-			return accountDeliveryOutput{CodeDeliveryDetails: accountDeliveryShape(d)}, nil
-		}),
+		"ForgotPassword": codeRequestOp(up.ForgotPassword),
 
 		"ConfirmForgotPassword": opFunc(false, func(ctx context.Context, in confirmForgotPasswordInput) (any, error) {
 			var c shapeCheck
@@ -185,22 +170,7 @@ func accountOperations(up *userpool.Service) map[string]op {
 				Password: in.Password, ClientMetadata: in.ClientMetadata})
 		}),
 
-		"ResendConfirmationCode": opFunc(false, func(ctx context.Context, in forgotPasswordInput) (any, error) {
-			var c shapeCheck
-			c.clientID(in.ClientID)
-			c.accountSecretHash(in.SecretHash)
-			c.username(in.Username)
-			c.clientMetadata(in.ClientMetadata)
-			if err := c.err(); err != nil {
-				return nil, err
-			}
-			d, err := up.ResendConfirmationCode(ctx, userpool.ResendConfirmationCodeInput{ClientID: in.ClientID,
-				SecretHash: in.SecretHash, Username: in.Username, ClientMetadata: in.ClientMetadata})
-			if err != nil {
-				return nil, err
-			}
-			return accountDeliveryOutput{CodeDeliveryDetails: accountDeliveryShape(d)}, nil
-		}),
+		"ResendConfirmationCode": codeRequestOp(up.ResendConfirmationCode),
 
 		"ChangePassword": opFunc(false, func(ctx context.Context, in changePasswordInput) (any, error) {
 			var c shapeCheck
@@ -376,5 +346,26 @@ func adminUserOp(fn func(ctx context.Context, poolID, username string) error) op
 			return nil, err
 		}
 		return nil, fn(ctx, in.UserPoolID, in.Username)
+	})
+}
+
+// codeRequestOp is a public operation that sends a code to a user the client
+// names and answers where it went (ForgotPassword, ResendConfirmationCode).
+func codeRequestOp(send func(context.Context, userpool.CodeRequest) (userpool.CodeDelivery, error)) op {
+	return opFunc(false, func(ctx context.Context, in forgotPasswordInput) (any, error) {
+		var c shapeCheck
+		c.clientID(in.ClientID)
+		c.accountSecretHash(in.SecretHash)
+		c.username(in.Username)
+		c.clientMetadata(in.ClientMetadata)
+		if err := c.err(); err != nil {
+			return nil, err
+		}
+		d, err := send(ctx, userpool.CodeRequest{ClientID: in.ClientID,
+			SecretHash: in.SecretHash, Username: in.Username, ClientMetadata: in.ClientMetadata})
+		if err != nil {
+			return nil, err
+		}
+		return accountDeliveryOutput{CodeDeliveryDetails: accountDeliveryShape(d)}, nil
 	})
 }
