@@ -34,6 +34,10 @@ type StoredKey struct {
 type Store interface {
 	// ListKeys returns every stored key, oldest first.
 	ListKeys(ctx context.Context) ([]StoredKey, error)
-	// InsertKey stores a new key; storage.ErrAlreadyExists if the ID is taken.
+	// InsertKey stores a new key; storage.ErrAlreadyExists if the ID is
+	// taken or if a key of the same purpose is already current at
+	// k.CreatedAt (created and not past its NotAfter): of several replicas
+	// generating keys at once, one wins and the others reload its key. The
+	// check and the insert are one transaction.
 	InsertKey(ctx context.Context, k StoredKey) error
 }
