@@ -81,7 +81,7 @@ func (s *Service) IssueCredentials(ctx context.Context, identityID string, login
 	if err != nil {
 		return "", Credentials{}, err
 	}
-	creds, err := s.mint(g.session())
+	creds, err := s.mint(ctx, g.session())
 	if err != nil {
 		return "", Credentials{}, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) issueForOpenIDToken(ctx context.Context, identityID string, lo
 	if err != nil {
 		return "", Credentials{}, err
 	}
-	creds, err := s.mint(g.session())
+	creds, err := s.mint(ctx, g.session())
 	if err != nil {
 		return "", Credentials{}, err
 	}
@@ -142,10 +142,12 @@ func errLoginsDontMatch() *fault.Error {
 
 // mint builds, seals and self-verifies credentials for sess: new access key
 // ID and secret, issue time now, expiry now + TTL (whole seconds).
-func (s *Service) mint(sess Session) (Credentials, error) { return s.mintFor(sess, s.ttl) }
+func (s *Service) mint(ctx context.Context, sess Session) (Credentials, error) {
+	return s.mintFor(ctx, sess, s.ttl)
+}
 
 // mintFor is mint with expiry now + ttl (STS DurationSeconds).
-func (s *Service) mintFor(sess Session, ttl time.Duration) (Credentials, error) {
+func (s *Service) mintFor(ctx context.Context, sess Session, ttl time.Duration) (Credentials, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	exp := now.Add(ttl)
 	sess.AccessKeyID = ids.AccessKeyID()
@@ -164,5 +166,6 @@ func (s *Service) mintFor(sess Session, ttl time.Duration) (Credentials, error) 
 		return Credentials{}, fault.Internalf(errors.Join(err, errors.New("self-verification failed")), "mint")
 	}
 	metrics.CredentialsIssued.WithLabelValues(sess.PoolID, sess.RoleARN).Inc()
+	s.auditCredentials(ctx, sess, exp)
 	return Credentials{AccessKeyID: sess.AccessKeyID, SecretKey: sess.SecretKey, SessionToken: token, Expiration: exp}, nil
 }

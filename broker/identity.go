@@ -188,6 +188,7 @@ func (s *Service) createIdentity(ctx context.Context, pool Pool, logins []Login)
 		}
 		return "", fault.Internalf(err, "create identity")
 	}
+	s.auditGuestCreated(ctx, pool.ID, id.ID)
 	return id.ID, nil
 }
 

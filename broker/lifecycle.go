@@ -69,6 +69,7 @@ func (s *Service) changeLogins(ctx context.Context, poolID string, ids []string,
 				s.revocationsChanged()
 			}
 			if !change.Empty() {
+				s.auditChange(ctx, poolID, change)
 				s.log.InfoContext(ctx, "identity logins changed", "identity_id", change.Target,
 					"created", change.Create != nil, "linked", len(change.Link), "unlinked", len(change.Unlink),
 					"merged", change.Merge, "disabled", change.DisableTarget)

@@ -133,6 +133,7 @@ func (s *Service) DeleteIdentities(ctx context.Context, ids []string) (unprocess
 		}
 		return unprocessed, nil
 	}
+	s.auditDeleted(ctx, unique, missing)
 	s.log.InfoContext(ctx, "identities deleted", "deleted", len(unique)-len(missing), "missing", len(missing))
 	return nil, nil
 }
@@ -158,6 +159,7 @@ func (s *Service) SetIdentityDisabled(ctx context.Context, identityID string, di
 	} else if err != nil {
 		return fault.Internalf(err, "set identity disabled")
 	}
+	s.auditDisabled(ctx, identityID, disabled)
 	s.log.InfoContext(ctx, "identity disabled flag set", "identity_id", identityID, "disabled", disabled)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/broker/authz"
+	"github.com/cognate-dev/cognate/internal/audit"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
@@ -53,6 +54,7 @@ type Config struct {
 	SAMLAssertions SAMLVerifier        // SAML responses for STS AssumeRoleWithSAML; nil: refused (sts_saml.go)
 	OIDCProviders  OIDCProviderStore   // IAM OIDC providers (oidc_providers.go)
 	SAMLProviders  SAMLProviderStore   // IAM SAML providers and the SAML assertion replay cache (saml_providers.go)
+	Audit          audit.Recorder      // identity lifecycle and issued credentials (audit.go); nil: not recorded
 }
 
 // Service implements identity pools, identities and credential minting.
@@ -74,6 +76,7 @@ type Service struct {
 	samlVerifier SAMLVerifier
 	oidcStore    OIDCProviderStore
 	samlStore    SAMLProviderStore
+	audit        audit.Recorder
 }
 
 // New returns a Service.
@@ -85,6 +88,7 @@ func New(cfg Config) *Service {
 		publicURL: cfg.PublicURL, webIdent: cfg.WebIdentity, samlVerifier: cfg.SAMLAssertions,
 		oidcStore: cfg.OIDCProviders,
 		samlStore: cfg.SAMLProviders,
+		audit:     cfg.Audit,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

@@ -293,7 +293,7 @@ func (s *Service) assumeRole(ctx context.Context, action, roleARN, sessionName, 
 		IdentityID: wi.IdentityID, PoolID: wi.PoolID, RoleARN: role.ARN, SessionName: in.RoleSessionName,
 		AMR: wi.AMR, PrincipalTags: wi.PrincipalTags, SessionPolicy: in.Policy,
 	}
-	creds, err := s.mintFor(sess, time.Duration(duration)*time.Second)
+	creds, err := s.mintFor(ctx, sess, time.Duration(duration)*time.Second)
 	if err != nil {
 		return WebIdentitySession{}, err
 	}

@@ -310,6 +310,7 @@ func (s *Service) completeSignIn(ctx context.Context, st *signIn) (AuthResult, e
 	if err := s.postAuthentication(ctx, st.Pool, st.Client, st.User, st.ClientMetadata); err != nil {
 		return AuthResult{}, err
 	}
+	s.auditSignIn(ctx, st)
 	s.log.InfoContext(ctx, "userpool: signed in", "pool", st.Pool.ID, "client", st.Client.ID, "username", st.User.Username)
 	return AuthResult{Tokens: &t}, nil
 }

@@ -65,6 +65,7 @@ func (s *Service) signInFailed(ctx context.Context, pool Pool, client Client, ty
 	s.signInFailures.fail(lockKey(pool, typedName), now)
 	s.signInFailures.addrFail(addrKey(sourceIP(ctx)), now)
 	metrics.SignInFailures.WithLabelValues(pool.ID, "incorrect_credentials").Inc()
+	s.auditSignInFailed(ctx, pool, client, typedName, found)
 	if !found && client.PreventUserExistenceErrors != PreventUserExistenceEnabled {
 		return errUserNotFound()
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/audit"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/storage"
@@ -38,6 +39,9 @@ type Config struct {
 	// Triggers configures the trigger webhooks (signing secret, timeout,
 	// Lambda ARN → URL map); see triggers.go.
 	Triggers TriggerConfig
+	// Audit records sign-in successes and failures (audit.go); nil: not
+	// recorded.
+	Audit audit.Recorder
 }
 
 // Service implements the user pool domain on top of a Store and a key ring.
@@ -51,6 +55,7 @@ type Service struct {
 	argon     Argon2Params
 	sender    Sender
 	triggers  *triggerClient
+	audit     audit.Recorder
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -101,6 +106,7 @@ func New(cfg Config) *Service {
 		argon:           cfg.Argon2.withDefaults(),
 		sender:          cfg.Sender,
 		triggers:        newTriggerClient(cfg.Triggers, cfg.Logger),
+		audit:           cfg.Audit,
 		customSessions:  newAttemptLimiter(1, 15*time.Minute),
 		mfa:             newMFAGuard(),
 		srpNonces:       newUsedNonces(maxUsedNonces),

@@ -75,7 +75,7 @@ func (s *Server) handleRoot(c echo.Context) error {
 			return s.writeJSONError(c, err)
 		}
 	}
-	ctx := req.Context()
+	ctx := s.auditActor(req.Context(), o.admin)
 	if service == "cognito-idp" && !o.admin {
 		// Public operations count sign-in failures per caller address. Admin
 		// operations come from the app's backend, one address for all its
@@ -83,6 +83,7 @@ func (s *Server) handleRoot(c echo.Context) error {
 		ctx = userpool.WithSourceIP(ctx, c.RealIP())
 	}
 	out, err := o.handle(ctx, body)
+	s.auditJSON(ctx, service, name, o.admin, body, out, err)
 	if err != nil {
 		return s.writeJSONError(c, err)
 	}

@@ -25,8 +25,8 @@ const nativeService = "cognate"
 func (s *Server) registerNativeRoutes(e *echo.Echo) {
 	e.POST("/v1/simulate", s.native(s.handleSimulate))
 	e.GET("/v1/identitypools/:poolId/guest-policy", s.native(s.handleGetGuestPolicy))
-	e.PUT("/v1/identitypools/:poolId/guest-policy", s.native(s.handlePutGuestPolicy))
-	e.DELETE("/v1/identitypools/:poolId/guest-policy", s.native(s.handleDeleteGuestPolicy))
+	e.PUT("/v1/identitypools/:poolId/guest-policy", s.native(s.audited("PutGuestPolicy", s.handlePutGuestPolicy)))
+	e.DELETE("/v1/identitypools/:poolId/guest-policy", s.native(s.audited("DeleteGuestPolicy", s.handleDeleteGuestPolicy)))
 	e.POST("/v1/authorize", s.resourceServer(s.handleAuthorize))
 	e.GET("/v1/authz/snapshot", s.resourceServer(s.handleSnapshot))
 }

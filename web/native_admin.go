@@ -17,9 +17,10 @@ import (
 // sessions too.
 
 func (s *Server) registerAdminRoutes(e *echo.Echo) {
-	e.POST("/v1/identities/:identityId/disable", s.native(s.handleSetIdentityDisabled(true)))
-	e.POST("/v1/identities/:identityId/enable", s.native(s.handleSetIdentityDisabled(false)))
-	e.POST("/v1/roles/:roleName/revoke-sessions", s.native(s.handleRevokeRoleSessions))
+	e.POST("/v1/identities/:identityId/disable", s.native(s.audited("DisableIdentity", s.handleSetIdentityDisabled(true))))
+	e.POST("/v1/identities/:identityId/enable", s.native(s.audited("EnableIdentity", s.handleSetIdentityDisabled(false))))
+	e.POST("/v1/roles/:roleName/revoke-sessions", s.native(s.audited("RevokeRoleSessions", s.handleRevokeRoleSessions)))
+	e.GET("/v1/audit", s.native(s.handleListAudit)) // audit.go
 }
 
 // pathParam returns the path parameter name, percent-decoded (clients may

@@ -71,6 +71,7 @@ func (s *Server) handleQuery(c echo.Context) error {
 	if err == nil {
 		err = p.err
 	}
+	s.auditQuery(ctx, action, form, err)
 	if err != nil {
 		return s.writeQueryError(c, err)
 	}

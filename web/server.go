@@ -53,6 +53,12 @@ type Config struct {
 	Now func() time.Time
 	// MaxClockSkew bounds the X-Amz-Date of signed requests; 0 means 5 minutes.
 	MaxClockSkew time.Duration
+	// Audit records signed mutating operations and serves GET /v1/audit
+	// (audit.go); nil: nothing recorded.
+	Audit AuditLog
+	// Ready answers GET /readyz (ready.go): nil error means ready. nil
+	// means always ready.
+	Ready func(ctx context.Context) error
 }
 
 // Server is the HTTP edge. Create it with New and serve Handler().
@@ -105,6 +111,7 @@ func New(cfg Config) *Server {
 	}))
 	e.POST("/", s.handleRoot)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.handleReady)
 	// Prometheus metrics (internal/metrics): counts, latencies and outcomes
 	// only, no secrets.
 	e.GET("/metrics", echo.WrapHandler(metrics.Handler()))

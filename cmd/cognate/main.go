@@ -32,6 +32,11 @@
 //	                           or none (a local relay; no credentials)
 //	COGNATE_SMTP_TIMEOUT       timeout of one delivery (Go duration, default 10s)
 //
+// The audit trail (identity lifecycle, issued credentials, sign-ins, admin
+// changes; read with the admin-signed GET /v1/audit) is kept for
+// COGNATE_AUDIT_RETENTION (Go duration, default 2160h = 90 days; 0 keeps it
+// forever) and pruned hourly.
+//
 // With SMTP configured, SMS messages (users with a phone number and no
 // email) fail with CodeDeliveryFailureException: there is no SMS gateway.
 package main
@@ -180,12 +185,16 @@ func serve(ctx context.Context, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	retention, err := auditRetention()
+	if err != nil {
+		return err
+	}
 	a, err := app.Open(ctx, app.Options{
 		DBPath: filepath.Join(f.data, "cognate.db"), PostgresDSN: dsn, PublicURL: f.publicURL,
 		Region: f.region, AccountID: f.accountID, MasterKey: master,
 		AdminAccessKeyID: adminID, AdminSecretAccessKey: adminSecret, Logger: log,
 		ResourceServers: resourceServers, DeveloperCredentials: developers,
-		Triggers: triggers, SMTP: smtp,
+		Triggers: triggers, SMTP: smtp, AuditRetention: retention,
 	})
 	if err != nil {
 		return err
@@ -376,6 +385,20 @@ func durationEnv(name string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s: want a positive Go duration such as 5s", name)
+	}
+	return d, nil
+}
+
+// auditRetention reads COGNATE_AUDIT_RETENTION: how long audit events are
+// kept, default 90 days; 0 keeps them forever.
+func auditRetention() (time.Duration, error) {
+	v := os.Getenv("COGNATE_AUDIT_RETENTION")
+	if v == "" {
+		return 90 * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("COGNATE_AUDIT_RETENTION: want a Go duration such as 2160h (0 keeps events forever)")
 	}
 	return d, nil
 }

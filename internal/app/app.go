@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/internal/audit"
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/internal/reqid"
@@ -61,6 +62,13 @@ type Options struct {
 	// SMTP, when its Addr is set, delivers user pool emails (codes and
 	// invitations); otherwise they are logged (the development sender).
 	SMTP userpool.SMTPSender
+	// AuditRetention is how long audit events are kept (internal/audit);
+	// older ones are pruned at start and then every AuditPruneInterval.
+	// 0 keeps them forever.
+	AuditRetention time.Duration
+	// AuditPruneInterval is how often old audit events are pruned;
+	// default 1 hour.
+	AuditPruneInterval time.Duration
 }
 
 // App is a running Cognate: its stores, services and HTTP handler.
@@ -70,7 +78,13 @@ type App struct {
 	UserPools *userpool.Service
 	Broker    *broker.Service
 	Server    *web.Server
-	Options   Options
+	// Audit is the audit trail: identity lifecycle, issued credentials,
+	// sign-ins and admin changes, written asynchronously (internal/audit).
+	Audit   *audit.Log
+	Options Options
+
+	stopPrune context.CancelFunc
+	pruneDone chan struct{}
 }
 
 // Open opens (creating and migrating if needed) the database, loads or
@@ -102,6 +116,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, fmt.Errorf("app: open key ring: %w", err)
 	}
+	auditLog := audit.New(db.Audit(), audit.Options{Logger: o.Logger, Now: o.Now})
 	var sender userpool.Sender // nil: the development sender (logs)
 	if o.SMTP.Addr != "" {
 		smtp := o.SMTP
@@ -112,7 +127,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	}
 	up := userpool.New(userpool.Config{
 		Store: db.UserPools(), Ring: ring, PublicURL: o.PublicURL, Region: o.Region,
-		Now: o.Now, Logger: o.Logger, Sender: sender, Triggers: o.Triggers,
+		Now: o.Now, Logger: o.Logger, Sender: sender, Triggers: o.Triggers, Audit: auditLog,
 	})
 	res := &resolver{
 		up:      &upprovider.Resolver{PublicURL: o.PublicURL, Region: o.Region, KeySet: ring, Now: o.Now},
@@ -128,6 +143,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 
 		OIDCProviders: db.OIDCProviders(),
 		SAMLProviders: db.SAMLProviders(),
+		Audit:         auditLog,
 	})
 	res.broker, wi.broker = br, br
 	res.saml = samlprovider.New(samlprovider.Config{
@@ -138,16 +154,70 @@ func Open(ctx context.Context, o Options) (*App, error) {
 		UserPools: up, Broker: br, Roles: db.Roles(), Ring: ring,
 		AdminAccessKeyID: o.AdminAccessKeyID, AdminSecretAccessKey: o.AdminSecretAccessKey,
 		ResourceServers: o.ResourceServers, DeveloperCredentials: o.DeveloperCredentials,
-		Region: o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now,
+		Region: o.Region, AccountID: o.AccountID, Logger: o.Logger, Now: o.Now, Audit: auditLog,
+		Ready: db.Ping,
 	})
-	return &App{DB: db, Ring: ring, UserPools: up, Broker: br, Server: srv, Options: o}, nil
+	a := &App{DB: db, Ring: ring, UserPools: up, Broker: br, Server: srv, Audit: auditLog, Options: o}
+	a.startPruning()
+	return a, nil
 }
 
 // Handler is the HTTP handler serving every protocol on one listener.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops pruning, writes the buffered audit events and closes the
+// database.
+func (a *App) Close() error {
+	if a.stopPrune != nil {
+		a.stopPrune()
+		<-a.pruneDone
+	}
+	_ = a.Audit.Close()
+	return a.DB.Close()
+}
+
+// PruneAudit deletes the audit events older than Options.AuditRetention
+// (none when it is 0) and returns how many it deleted.
+func (a *App) PruneAudit(ctx context.Context) (int, error) {
+	if a.Options.AuditRetention <= 0 {
+		return 0, nil
+	}
+	return a.Audit.Prune(ctx, a.Options.Now().Add(-a.Options.AuditRetention))
+}
+
+// startPruning prunes the audit trail now and then every
+// AuditPruneInterval, until Close, when a retention is set. Each replica
+// sharing a database prunes; the deletes are idempotent.
+func (a *App) startPruning() {
+	if a.Options.AuditRetention <= 0 {
+		return
+	}
+	every := a.Options.AuditPruneInterval
+	if every <= 0 {
+		every = time.Hour
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopPrune, a.pruneDone = cancel, make(chan struct{})
+	go func() {
+		defer close(a.pruneDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			n, err := a.PruneAudit(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.Options.Logger.Warn("audit: prune failed", "err", err.Error())
+			case n > 0:
+				a.Options.Logger.Info("audit: pruned old events", "deleted", n, "retention", a.Options.AuditRetention.String())
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
 
 // resolver implements broker.ProviderResolver: it picks the provider for a
 // Logins key among those the identity pool trusts, never from the token's

@@ -406,4 +406,20 @@ var postgresMigrations = []migration{
 		`CREATE INDEX users_email ON users (pool_id, (attributes::jsonb ->> 'email'))`,
 		`CREATE INDEX users_phone_number ON users (pool_id, (attributes::jsonb ->> 'phone_number'))`,
 	}},
+
+	// 9: the audit trail (issue 7; internal/audit), as in SQLite.
+	{stmts: []string{
+		`CREATE TABLE audit_events (
+			id          TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+			at          BIGINT NOT NULL,
+			kind        TEXT COLLATE "C" NOT NULL,
+			actor       TEXT NOT NULL,
+			pool_id     TEXT COLLATE "C" NOT NULL,
+			identity_id TEXT COLLATE "C" NOT NULL,
+			detail      TEXT NOT NULL
+		)`,
+		`CREATE INDEX audit_events_kind ON audit_events (kind, id)`,
+		`CREATE INDEX audit_events_pool ON audit_events (pool_id, id)`,
+		`CREATE INDEX audit_events_identity ON audit_events (identity_id, id)`,
+	}},
 }

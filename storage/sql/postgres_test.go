@@ -43,7 +43,7 @@ func openPostgresTemp(t testing.TB) *DB {
 
 func newPostgresStores(t *testing.T) storagetest.Stores {
 	db := openPostgresTemp(t)
-	return storagetest.Stores{UserPools: db.UserPools(), IdentityPools: db.IdentityPools(), Roles: db.Roles(), Keys: db.Keys(), OIDCProviders: db.OIDCProviders(), SAMLProviders: db.SAMLProviders()}
+	return storagetest.Stores{UserPools: db.UserPools(), IdentityPools: db.IdentityPools(), Roles: db.Roles(), Keys: db.Keys(), OIDCProviders: db.OIDCProviders(), SAMLProviders: db.SAMLProviders(), Audit: db.Audit()}
 }
 
 func TestPostgres(t *testing.T) {

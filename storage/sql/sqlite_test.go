@@ -27,7 +27,7 @@ func openTemp(t testing.TB) *DB {
 
 func newStores(t *testing.T) storagetest.Stores {
 	db := openTemp(t)
-	return storagetest.Stores{UserPools: db.UserPools(), IdentityPools: db.IdentityPools(), Roles: db.Roles(), Keys: db.Keys(), OIDCProviders: db.OIDCProviders(), SAMLProviders: db.SAMLProviders()}
+	return storagetest.Stores{UserPools: db.UserPools(), IdentityPools: db.IdentityPools(), Roles: db.Roles(), Keys: db.Keys(), OIDCProviders: db.OIDCProviders(), SAMLProviders: db.SAMLProviders(), Audit: db.Audit()}
 }
 
 func TestSQLite(t *testing.T) {

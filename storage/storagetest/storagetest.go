@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/internal/audit"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/userpool"
@@ -42,6 +43,8 @@ type Stores struct {
 	Keys          keyring.Store
 	OIDCProviders broker.OIDCProviderStore
 	SAMLProviders broker.SAMLProviderStore
+	// Audit is the audit trail store; when nil, the audit tests are skipped.
+	Audit audit.Store
 }
 
 // Timeout bounds each subtest. Its context expires after Timeout; if the
@@ -75,6 +78,7 @@ func RunTests(t *testing.T, newDB func(t *testing.T) Stores) {
 	tests = append(tests, rolePolicyTests...)
 	tests = append(tests, oidcProviderTests...)
 	tests = append(tests, samlProviderTests...)
+	tests = append(tests, auditTests...)
 	runAll(t, newDB, tests)
 }
 
