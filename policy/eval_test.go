@@ -582,3 +582,39 @@ func TestUnresolvableVariableFailsClosed(t *testing.T) {
 		{"no tag: other actions unaffected", "s3:GetObject", "arn:aws:s3:::b/red/x", untagged, true},
 	})
 }
+
+// The exact wording of Decision.Reason, which /v1/simulate and the
+// resource servers' logs show: it must not drift when its construction is
+// optimised.
+func TestDecisionReasonText(t *testing.T) {
+	allowAll := mustParse(t, `{"Version":"2012-10-17","Statement":{"Sid":"All","Effect":"Allow","Action":"s3:*","Resource":"*"}}`)
+	noSid := mustParse(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"},{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*"}]}`)
+	trust := mustParseTrust(t, `{"Version":"2012-10-17","Statement":{"Sid":"Cognito","Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}}`)
+	get := &Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}
+	tests := []struct {
+		name              string
+		req               *Request
+		policies, session []Source
+		want              string
+	}{
+		{"allowed", get, []Source{{"ReadAll", allowAll}}, nil,
+			"s3:GetObject on arn:aws:s3:::b/k allowed by statement 0 (All) of policy ReadAll"},
+		{"denied, no Sid, no name", &Request{Action: "s3:DeleteObject", Resource: "arn:aws:s3:::b/k"}, []Source{{"ReadAll", allowAll}}, []Source{{"", noSid}},
+			"s3:DeleteObject on arn:aws:s3:::b/k explicitly denied by statement 1 of the policy"},
+		{"implicit deny", get, []Source{{"d", noSid}}, nil,
+			"implicitly denied: no statement allows s3:GetObject on arn:aws:s3:::b/k"},
+		{"session policy does not allow", get, []Source{{"ReadAll", allowAll}}, []Source{{"scope", noSid}},
+			"implicitly denied: the role allows s3:GetObject on arn:aws:s3:::b/k but no session policy does"},
+		{"trust policy", &Request{Action: "sts:AssumeRoleWithWebIdentity", Principal: CognitoPrincipal}, []Source{{"trust", trust}}, nil,
+			"sts:AssumeRoleWithWebIdentity on Federated principal cognito-identity.amazonaws.com allowed by statement 0 (Cognito) of policy trust"},
+		{"statement 12", get, []Source{{"many", mustParse(t, `{"Version":"2012-10-17","Statement":[`+strings.Repeat(`{"Effect":"Allow","Action":"x:Y","Resource":"*"},`, 12)+`{"Sid":"S","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)}}, nil,
+			"s3:GetObject on arn:aws:s3:::b/k allowed by statement 12 (S) of policy many"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := Evaluate(tc.req, tc.policies, tc.session); d.Reason != tc.want {
+				t.Errorf("Reason = %q\n want %q", d.Reason, tc.want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -351,7 +352,7 @@ func TestMiddleware(t *testing.T) {
 // broker is a stand-in for the broker's two endpoints, driven by a world:
 // enough to test Remote and Local over real HTTP (the real broker's are
 // tested in internal/app and examples/).
-func (w *world) broker(t *testing.T, snapshots *int) *httptest.Server {
+func (w *world) broker(t testing.TB, snapshots *int) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/authorize", func(rw http.ResponseWriter, r *http.Request) {
 		var in authz.AuthorizeInput
@@ -543,10 +544,171 @@ func BenchmarkLocalVerifyAndAuthorize(b *testing.B) {
 	req := &authz.Request{HTTP: r, BodySHA256: &sum, Service: "s3", Action: "s3:GetObject", Resource: ownKey("a.txt")}
 	ctx := context.Background()
 	b.ReportAllocs()
+	cpu := startCPU(b)
 	for b.Loop() {
 		res, err := v.Authorize(ctx, req)
 		if err != nil || !res.Allowed {
 			b.Fatalf("%+v %v", res, err)
 		}
 	}
+	cpu.report()
+}
+
+// BenchmarkLocalAuthorizer is the same request through authz.Local, its
+// snapshot fetched from a stand-in broker: everything a local-mode resource
+// server does per request (the staleness check included), with no network.
+func BenchmarkLocalAuthorizer(b *testing.B) {
+	w := newWorld(b)
+	snapshots := 0
+	srv := w.broker(b, &snapshots)
+	local, err := authz.NewLocal(context.Background(), authz.LocalConfig{
+		Client:  authz.Client{BrokerURL: srv.URL, AccessKeyID: "AKIDRESOURCESERVER", SecretAccessKey: "resource-server-secret"},
+		Refresh: time.Hour, Now: w.clock,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer local.Close()
+	c := w.mint(nil)
+	r := w.signed(c, http.MethodGet, "http://store.example/b/users/"+identityID+"/a.txt", nil, "s3")
+	sum := sha256.Sum256(nil)
+	req := &authz.Request{HTTP: r, BodySHA256: &sum, Service: "s3", Action: "s3:GetObject", Resource: ownKey("a.txt")}
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for b.Loop() {
+		res, err := local.Authorize(ctx, req)
+		if err != nil || !res.Allowed {
+			b.Fatalf("%+v %v", res, err)
+		}
+	}
+	cpu.report()
+}
+
+// BenchmarkLocalVerifyAndAuthorizeCold is the first request of each
+// credentials: every iteration signs with a token the verifier has not seen,
+// so the session token is opened (AES-GCM, JSON) and the signing key derived.
+func BenchmarkLocalVerifyAndAuthorizeCold(b *testing.B) {
+	w := newWorld(b)
+	v := w.verifier()
+	const n = 512
+	reqs := make([]*authz.Request, n)
+	sum := sha256.Sum256(nil)
+	for i := range reqs {
+		c := w.mint(func(s *authz.Session) { s.SecretKey = fmt.Sprintf("secret-%036d", i) })
+		r := w.signed(c, http.MethodGet, "http://store.example/b/users/"+identityID+"/a.txt", nil, "s3")
+		reqs[i] = &authz.Request{HTTP: r, BodySHA256: &sum, Service: "s3", Action: "s3:GetObject", Resource: ownKey("a.txt")}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	i := 0
+	for b.Loop() {
+		if i%n == 0 {
+			v = w.verifier() // empty caches
+		}
+		res, err := v.Authorize(ctx, reqs[i%n])
+		if err != nil || !res.Allowed {
+			b.Fatalf("%+v %v", res, err)
+		}
+		i++
+	}
+	cpu.report()
+}
+
+// Caching opened session tokens keeps every check: a cached token still
+// needs its secret, still expires, is still revoked at once, and opens only
+// under the keys that opened it; callers cannot change what is cached.
+func TestVerifierSessionCache(t *testing.T) {
+	w := newWorld(t)
+	v := w.verifier()
+	url := "http://store.example/b/users/" + identityID + "/a.txt"
+	get := func(c creds) authz.Result {
+		return authorize(t, v, w.signed(c, http.MethodGet, url, nil, "s3"), nil, "s3:GetObject", ownKey("a.txt"), nil)
+	}
+	tagged := w.mint(func(s *authz.Session) {
+		s.PrincipalTags = map[string]string{"dept": "eng"}
+		s.ExpiresAt = w.now.Add(2 * time.Minute).Unix()
+	})
+	first := get(tagged)
+	if !first.Allowed || first.PrincipalTags["dept"] != "eng" || len(first.AMR) != 2 {
+		t.Fatalf("first request: %+v", first)
+	}
+	// What a caller does to a Result does not reach the cache.
+	first.PrincipalTags["dept"] = "ops"
+	first.AMR[0] = "unauthenticated"
+	if again := get(tagged); !again.Allowed || again.PrincipalTags["dept"] != "eng" || again.AMR[0] != "authenticated" {
+		t.Fatalf("a caller's change to a Result reached the cached session: %+v", again)
+	}
+
+	// The token is cached; the signature still needs the secret.
+	stolen := tagged
+	stolen.secret = strings.Repeat("x", 40)
+	wantCode(t, "cached token, wrong secret", get(stolen), authz.CodeSignatureDoesNotMatch)
+	other := tagged
+	other.akid = "ASIABBBBBBBBBBBBBBBB"
+	wantCode(t, "cached token, another access key", get(other), authz.CodeInvalidAccessKeyID)
+
+	// A revocation applies to the next request.
+	w.mu.Lock()
+	w.revs = authz.Revocations{Identities: map[string]int64{identityID: t0.Unix()}}
+	w.mu.Unlock()
+	wantCode(t, "cached token after a revocation", get(tagged), authz.CodeAccessDenied)
+	w.mu.Lock()
+	w.revs = authz.Revocations{}
+	w.mu.Unlock()
+	if res := get(tagged); !res.Allowed {
+		t.Fatalf("revocation lifted: %+v", res)
+	}
+
+	// The session's own expiry.
+	w.now = t0.Add(2 * time.Minute)
+	wantCode(t, "cached token at its expiry", get(tagged), authz.CodeExpiredToken)
+	w.now = t0
+
+	// New sealing keys (a key ring without the token's key): the cached
+	// session is not used.
+	c := w.mint(nil)
+	if res := get(c); !res.Allowed {
+		t.Fatalf("before the key change: %+v", res)
+	}
+	ring, err := keyring.Open(context.Background(), &memKeys{}, bytes.Repeat([]byte{7}, 32), func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := w.ring
+	w.ring = ring
+	wantCode(t, "cached token after its key is gone", get(c), authz.CodeInvalidToken)
+	w.ring = old
+	if res := get(c); !res.Allowed {
+		t.Fatalf("key back: %+v", res)
+	}
+}
+
+// Many goroutines on the same and on different credentials (run with -race).
+func TestVerifierConcurrent(t *testing.T) {
+	w := newWorld(t)
+	v := w.verifier()
+	url := "http://store.example/b/users/" + identityID + "/a.txt"
+	var reqs []*http.Request
+	for i := range 4 {
+		c := w.mint(func(s *authz.Session) { s.SecretKey = fmt.Sprintf("secret-%036d", i) })
+		reqs = append(reqs, w.signed(c, http.MethodGet, url, nil, "s3"))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				r := reqs[(g+i)%len(reqs)]
+				if res := authorize(t, v, r, nil, "s3:GetObject", ownKey("a.txt"), nil); !res.Allowed {
+					t.Errorf("goroutine %d: %+v", g, res)
+					return
+				}
+				wantCode(t, "other prefix", authorize(t, v, r, nil, "s3:GetObject", "arn:aws:s3:::b/users/x/a", nil), authz.CodeAccessDenied)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -1,13 +1,14 @@
 package authz
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/keyring"
@@ -66,15 +67,18 @@ type Local struct {
 	verifier Verifier
 	parsed   policyCache
 
-	mu    sync.RWMutex
-	state *localState
+	state atomic.Pointer[localState]
 
 	stop chan struct{}
 	done chan struct{}
 }
 
 type localState struct {
-	opener    *keyring.Opener
+	opener *keyring.Opener
+	// keys are the raw sealing keys opener holds: a snapshot with the
+	// same keys keeps the same opener, and with it the Verifier's cache of
+	// opened session tokens.
+	keys      map[string][]byte
 	roles     map[string][]policy.Source
 	revs      Revocations
 	fetchedAt time.Time
@@ -146,11 +150,16 @@ func (l *Local) Refresh(ctx context.Context) error {
 		}
 		keys[kid] = raw
 	}
-	opener, err := keyring.NewOpener(keys)
-	if err != nil {
-		return fmt.Errorf("authz: snapshot: %w", err)
+	var opener *keyring.Opener
+	if prev := l.state.Load(); prev != nil && sameKeys(prev.keys, keys) {
+		opener, keys = prev.opener, prev.keys
+	} else {
+		var err error
+		if opener, err = keyring.NewOpener(keys); err != nil {
+			return fmt.Errorf("authz: snapshot: %w", err)
+		}
 	}
-	st := &localState{opener: opener, roles: make(map[string][]policy.Source, len(snap.Roles)), revs: snap.Revocations, fetchedAt: l.cfg.Now()}
+	st := &localState{opener: opener, keys: keys, roles: make(map[string][]policy.Source, len(snap.Roles)), revs: snap.Revocations, fetchedAt: l.cfg.Now()}
 	for arn, ps := range snap.Roles {
 		sources := make([]policy.Source, 0, len(ps))
 		ok := true
@@ -173,17 +182,24 @@ func (l *Local) Refresh(ctx context.Context) error {
 			st.roles[arn] = sources
 		}
 	}
-	l.mu.Lock()
-	l.state = st
-	l.mu.Unlock()
+	l.state.Store(st)
 	return nil
 }
 
-func (l *Local) current() *localState {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.state
+// sameKeys reports whether a and b hold the same keys under the same IDs.
+func sameKeys(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for kid, raw := range a {
+		if other, ok := b[kid]; !ok || !bytes.Equal(raw, other) {
+			return false
+		}
+	}
+	return true
 }
+
+func (l *Local) current() *localState { return l.state.Load() }
 
 // Authorize implements Authorizer. It returns ErrStale when the snapshot is
 // older than MaxStale.

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -125,6 +127,12 @@ var ErrUnknownRole = errors.New("authz: unknown role")
 // and presigned forms, signed or unsigned payload, bounded clock skew) with
 // the secret sealed in the session token, the token's expiry, revocation,
 // then the role's current policies intersected with the session policy.
+//
+// It caches, per Verifier, the session tokens it has opened and the SigV4
+// signing keys it has derived (see sessionCache and
+// sigv4.SigningKeyCache), so repeat requests of the same credentials skip
+// AES-GCM, JSON decoding and the HMAC chain; every check still runs on
+// every request. A Verifier must not be copied after first use.
 type Verifier struct {
 	Material Material
 	// MaxSkew bounds the clock difference of signed requests; 0 means 5
@@ -134,6 +142,11 @@ type Verifier struct {
 	Now func() time.Time
 
 	sessionPolicies policyCache
+	// sessions and signingKeys spare repeat requests of the same
+	// credentials the token opening and the signing-key derivation (see
+	// sessionCache and sigv4.SigningKeyCache).
+	sessions    sessionCache
+	signingKeys sigv4.SigningKeyCache
 }
 
 var (
@@ -149,32 +162,44 @@ func (v *Verifier) Authorize(ctx context.Context, req *Request) (Result, error) 
 	if v.Now != nil {
 		now = v.Now()
 	}
-	var sess Session
+	var ent *sessionEntry
+	fresh := false // ent was opened for this request, not found in v.sessions
 	sig, err := sigv4.Verify(req.HTTP, nil, sigv4.Options{
 		Now: now, MaxSkew: v.MaxSkew, Service: req.Service, BodySHA256: bodyHash(req.BodySHA256),
+		SigningKeys: &v.signingKeys,
 		Secret: func(_ context.Context, akid, token string) (string, error) {
 			if token == "" {
 				return "", sigv4.ErrUnknownAccessKey
 			}
-			s, err := OpenSessionToken(v.Material.Opener(), token, now)
-			switch {
-			case errors.Is(err, ErrExpiredSessionToken):
-				return "", errExpiredToken
-			case err != nil:
-				return "", errInvalidToken
-			case s.AccessKeyID != akid:
+			opener := v.Material.Opener()
+			e := v.sessions.get(opener, token, now)
+			if e == nil {
+				s, err := OpenSessionToken(opener, token, now)
+				switch {
+				case errors.Is(err, ErrExpiredSessionToken):
+					return "", errExpiredToken
+				case err != nil:
+					return "", errInvalidToken
+				}
+				e, fresh = newSessionEntry(opener, s, now), true
+			}
+			if e.sess.AccessKeyID != akid {
 				return "", sigv4.ErrUnknownAccessKey
 			}
-			sess = s
-			return s.SecretKey, nil
+			ent = e
+			return e.sess.SecretKey, nil
 		},
 	})
 	if err != nil {
 		return signatureFailure(req.HTTP, err), nil
 	}
+	if fresh {
+		v.sessions.put(sig.SessionToken, ent, now)
+	}
+	sess := ent.sess // a copy: the cached entry stays as it is
 	res := Result{
-		IdentityID: sess.IdentityID, PoolID: sess.PoolID, RoleARN: sess.RoleARN, AssumedRoleARN: sess.AssumedRoleARN(),
-		AccessKeyID: sess.AccessKeyID, AMR: sess.AMR, PrincipalTags: sess.PrincipalTags,
+		IdentityID: sess.IdentityID, PoolID: sess.PoolID, RoleARN: sess.RoleARN, AssumedRoleARN: ent.assumedRoleARN,
+		AccessKeyID: sess.AccessKeyID, AMR: slices.Clone(sess.AMR), PrincipalTags: maps.Clone(sess.PrincipalTags),
 		Presigned: sig.Presigned, UnsignedPayload: sig.UnsignedPayload, Statement: -1,
 	}
 	deny := func(reason string) Result {
@@ -206,8 +231,15 @@ func (v *Verifier) Authorize(ctx context.Context, req *Request) (Result, error) 
 	if sourceIP == "" {
 		sourceIP, secure = ClientIP(req.HTTP), req.HTTP.TLS != nil
 	}
-	c := RequestContext(&sess, now, sourceIP, secure, req.Context)
+	// RequestContext's keys, on a copy of the session's cached ones, in a
+	// recycled map: policy.Evaluate does not keep the context.
+	c := getContext()
+	for k, vs := range ent.context {
+		c[k] = vs
+	}
+	c = addRequestKeys(c, now, sourceIP, secure, req.Context)
 	d := policy.Evaluate(&policy.Request{Action: req.Action, Resource: req.Resource, Context: c}, policies, session)
+	putContext(c)
 	res.Reason, res.Policy, res.Statement, res.Sid = d.Reason, d.Policy, d.Statement, d.Sid
 	if !d.Allowed {
 		res.Code, res.Message = CodeAccessDenied, "Access Denied"

@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -89,6 +90,9 @@ type Options struct {
 	// request's metadata for verification (broker/authz remote mode) sends
 	// this instead of the body.
 	BodySHA256 *[sha256.Size]byte
+	// SigningKeys, if non-nil, caches derived signing keys across calls
+	// (see SigningKeyCache). Nil derives the key on every call.
+	SigningKeys *SigningKeyCache
 }
 
 // Result describes a request whose signature verified.
@@ -255,37 +259,50 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 	}
 
 	path := r.URL.EscapedPath()
-	buf := make([]byte, 0, 256+len(r.Method)+3*len(path)+3*len(r.URL.RawQuery)+headersSizeHint(r, p.signedHeaders))
-	key, buf := signingKey(buf, secret, p.date, p.region, p.service)
-	// Candidates, in order: the path as sent, then (S3) its once-encoded
-	// normal form; for each, the payload hash, then (presigned without
-	// X-Amz-Content-Sha256) sha256(body).
-	paths := [2]string{path}
-	if p.service == "s3" {
-		if norm := string(appendCanonicalURIS3(nil, path)); norm != path {
-			paths[1] = norm
-		}
+	// A pooled buffer has usually grown to fit the headers already; if not,
+	// appending grows it (and the grown one goes back to the pool).
+	bufp := getBuf(512 + len(r.Method) + 3*len(path) + 3*len(r.URL.RawQuery))
+	defer putBuf(bufp)
+	buf := *bufp
+	var key [sha256.Size]byte
+	if opts.SigningKeys != nil {
+		key, buf = opts.SigningKeys.get(buf, secret, p.date, p.region, p.service)
+	} else {
+		key, buf = signingKey(buf, secret, p.date, p.region, p.service)
 	}
 	var bodyHashBuf [2 * sha256.Size]byte
 	if fallback {
 		sum := bodySum()
 		hex.Encode(bodyHashBuf[:], sum[:])
 	}
-	ok := false
-	for _, cpath := range paths {
-		if ok || (cpath == "" && path != "") {
-			break
-		}
+	// try checks the signature over the canonical request with cpath: the
+	// payload hash, then (presigned without X-Amz-Content-Sha256)
+	// sha256(body).
+	try := func(cpath string) bool {
 		var sig [sha256.Size]byte
 		sig, buf = signature(buf, &key, r, cpath, pairs, &p, hashBuf[:n])
-		if ok = hmac.Equal(sig[:], p.signature[:]); ok || !fallback {
-			continue
+		if hmac.Equal(sig[:], p.signature[:]) {
+			return true
+		}
+		if !fallback {
+			return false
 		}
 		sig, buf = signature(buf, &key, r, cpath, pairs, &p, bodyHashBuf[:])
-		if ok = hmac.Equal(sig[:], p.signature[:]); ok {
+		if hmac.Equal(sig[:], p.signature[:]) {
 			unsigned = false
+			return true
+		}
+		return false
+	}
+	// Candidates, in order: the path as sent, then (S3) its once-encoded
+	// normal form, built only when the first does not verify.
+	ok := try(path)
+	if !ok && p.service == "s3" {
+		if norm := string(appendCanonicalURIS3(nil, path)); norm != path {
+			ok = try(norm)
 		}
 	}
+	*bufp = buf[:0] // keep the grown buffer, if it grew
 	if !ok {
 		return Result{}, ErrSignatureMismatch
 	}
@@ -304,6 +321,32 @@ func Verify(r *http.Request, body []byte, opts Options) (Result, error) {
 		res.SignedHeaders = append(res.SignedHeaders, h)
 	}
 	return res, nil
+}
+
+// bufPool recycles the scratch buffers that canonical requests and HMAC
+// inputs are built in (a few KiB per request). They hold signing material
+// (the canonical request, padded keys); nothing reads a buffer before
+// overwriting it, and they never leave the package.
+var bufPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBuf bounds the buffers kept for reuse, so that one request with
+// huge headers does not pin its buffer.
+const maxPooledBuf = 64 << 10
+
+func getBuf(size int) *[]byte {
+	bp := bufPool.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, size)
+	}
+	*bp = (*bp)[:0]
+	return bp
+}
+
+func putBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledBuf {
+		return
+	}
+	bufPool.Put(bp)
 }
 
 // signature computes the request signature: HMAC-SHA256(signing key,
@@ -376,6 +419,65 @@ func signingKey(b []byte, secret, date, region, service string) ([sha256.Size]by
 	k, b = macString(b, k[:], region)
 	k, b = macString(b, k[:], service)
 	return macString(b, k[:], terminator)
+}
+
+// SigningKeyCache holds derived SigV4 signing keys by (secret, date,
+// region, service), so that a client signing many requests with the same
+// credentials costs one derivation (four HMAC-SHA256) a day rather than one
+// per request. It holds at most maxCachedSigningKeys keys; when full, an
+// arbitrary entry makes room. The zero value is ready to use; it is safe
+// for concurrent use and must not be copied after first use.
+//
+// Security trade-off: the cache keeps secret access keys (as map keys) and
+// the keys derived from them in memory for as long as they are cached. The
+// secrets are the verifier's own (returned by Options.Secret), never text
+// from the request, so the map's non-constant-time key comparison compares
+// one server-held secret with another and reveals nothing a client chose.
+// A derived key is scoped to one day, region and service.
+type SigningKeyCache struct {
+	mu sync.RWMutex
+	m  map[signingKeyID][sha256.Size]byte
+}
+
+// maxCachedSigningKeys bounds a SigningKeyCache.
+const maxCachedSigningKeys = 4096
+
+type signingKeyID struct{ secret, date, region, service string }
+
+// Len returns the number of cached keys.
+func (c *SigningKeyCache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// get returns the signing key for the scope, deriving and caching it on a
+// miss; b is scratch space, returned for reuse.
+func (c *SigningKeyCache) get(b []byte, secret, date, region, service string) ([sha256.Size]byte, []byte) {
+	id := signingKeyID{secret, date, region, service}
+	c.mu.RLock()
+	k, ok := c.m[id]
+	c.mu.RUnlock()
+	if ok {
+		return k, b
+	}
+	k, b = signingKey(b, secret, date, region, service)
+	// date, region and service are substrings of the request's header or
+	// query: copy them so the cache does not keep the request alive.
+	id = signingKeyID{strings.Clone(secret), strings.Clone(date), strings.Clone(region), strings.Clone(service)}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[signingKeyID][sha256.Size]byte)
+	}
+	if len(c.m) >= maxCachedSigningKeys {
+		for old := range c.m { // map order is unspecified: an arbitrary victim
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[id] = k
+	c.mu.Unlock()
+	return k, b
 }
 
 // macStart begins HMAC-SHA256 (RFC 2104) under key (at most 64 bytes): it
@@ -508,6 +610,9 @@ func appendCanonicalHeaders(b []byte, r *http.Request, signed string) []byte {
 // each run of spaces replaced by one space.
 func appendCollapsed(b []byte, s string) []byte {
 	s = strings.Trim(s, " ")
+	if !strings.Contains(s, "  ") { // the common case: nothing to collapse
+		return append(b, s...)
+	}
 	space := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -542,16 +647,6 @@ func headerValues(h http.Header, name string) []string {
 		upper = c == '-'
 	}
 	return h[string(k)]
-}
-
-func headersSizeHint(r *http.Request, signed string) int {
-	n := len(signed) + len(r.Host)
-	for name := range strings.SplitSeq(signed, ";") {
-		for _, v := range headerValues(r.Header, name) {
-			n += len(name) + len(v) + 2
-		}
-	}
-	return n
 }
 
 // checkSignedHeaders validates SignedHeaders ("host;x-amz-date", ...):

@@ -834,3 +834,93 @@ func TestVerifyS3PathEncoding(t *testing.T) {
 		t.Fatalf("another key: %v, want ErrSignatureMismatch", err)
 	}
 }
+
+// A SigningKeyCache changes no answer: the same request verifies, a wrong
+// secret or another scope (date, region, service) still fails, and keys of
+// different secrets or scopes do not collide.
+func TestSigningKeyCache(t *testing.T) {
+	var cache sigv4.SigningKeyCache
+	body := []byte(`{"a":1}`)
+	signed := func(creds aws.Credentials, service, region string, at time.Time) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "http://localhost:8080/", bytes.NewReader(body))
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hashHex(body), service, region, at); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	withCache := func(service string, now time.Time, secret func(context.Context, string, string) (string, error)) sigv4.Options {
+		return sigv4.Options{Now: now, Service: service, Secret: secret, SigningKeys: &cache}
+	}
+	for range 3 { // cold, then warm
+		if _, err := sigv4.Verify(signed(admin, "cognito-identity", region, signedAt), body, withCache("cognito-identity", signedAt, secrets)); err != nil {
+			t.Fatalf("admin: %v", err)
+		}
+		if _, err := sigv4.Verify(signed(temp, "cognito-identity", region, signedAt), body, withCache("cognito-identity", signedAt, secrets)); err != nil {
+			t.Fatalf("temporary: %v", err)
+		}
+	}
+	// The admin key signed with another secret: the cached key of the real
+	// secret must not make it verify.
+	forged := aws.Credentials{AccessKeyID: adminKey, SecretAccessKey: tempSecret}
+	if _, err := sigv4.Verify(signed(forged, "cognito-identity", region, signedAt), body, withCache("cognito-identity", signedAt, secrets)); !errors.Is(err, sigv4.ErrSignatureMismatch) {
+		t.Fatalf("wrong secret with a warm cache: %v, want ErrSignatureMismatch", err)
+	}
+	// Another region and another day derive other keys.
+	if _, err := sigv4.Verify(signed(admin, "cognito-identity", "eu-west-1", signedAt), body, withCache("cognito-identity", signedAt, secrets)); err != nil {
+		t.Fatalf("another region: %v", err)
+	}
+	nextDay := signedAt.Add(24 * time.Hour)
+	if _, err := sigv4.Verify(signed(admin, "cognito-identity", region, nextDay), body, withCache("cognito-identity", nextDay, secrets)); err != nil {
+		t.Fatalf("next day: %v", err)
+	}
+	// A secret that changes for the same access key (rotation) is used at once.
+	rotated := aws.Credentials{AccessKeyID: adminKey, SecretAccessKey: "rotated-secret"}
+	newSecret := func(context.Context, string, string) (string, error) { return rotated.SecretAccessKey, nil }
+	if _, err := sigv4.Verify(signed(rotated, "cognito-identity", region, signedAt), body, withCache("cognito-identity", signedAt, newSecret)); err != nil {
+		t.Fatalf("rotated secret: %v", err)
+	}
+	if _, err := sigv4.Verify(signed(admin, "cognito-identity", region, signedAt), body, withCache("cognito-identity", signedAt, newSecret)); !errors.Is(err, sigv4.ErrSignatureMismatch) {
+		t.Fatalf("old secret after rotation: %v, want ErrSignatureMismatch", err)
+	}
+}
+
+// The cache stays bounded when many secrets sign.
+func TestSigningKeyCacheBounded(t *testing.T) {
+	var cache sigv4.SigningKeyCache
+	r := httptest.NewRequest(http.MethodGet, "http://localhost:8080/", nil)
+	for i := range 5000 {
+		secret := "secret-" + strconv.Itoa(i)
+		creds := aws.Credentials{AccessKeyID: adminKey, SecretAccessKey: secret}
+		req := r.Clone(context.Background())
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashHex(nil), "sts", region, signedAt); err != nil {
+			t.Fatal(err)
+		}
+		o := sigv4.Options{Now: signedAt, Service: "sts", SigningKeys: &cache,
+			Secret: func(context.Context, string, string) (string, error) { return secret, nil }}
+		if _, err := sigv4.Verify(req, nil, o); err != nil {
+			t.Fatalf("secret %d: %v", i, err)
+		}
+	}
+	if n := cache.Len(); n > 4096 || n == 0 {
+		t.Fatalf("cache holds %d keys, want 1..4096", n)
+	}
+}
+
+func BenchmarkVerifyCachedKey(b *testing.B) {
+	body := []byte(`{"IdentityPoolId":"us-east-1:3f2c1a5e-8d55-4b8f-9a7e-1c2d3e4f5a6b","MaxResults":60}`)
+	r := httptest.NewRequest(http.MethodPost, "http://localhost:8080/", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityService.ListIdentities")
+	r.Header.Set("User-Agent", "aws-sdk-go-v2/1.41.0 os/linux lang/go#1.26 md/GOOS#linux md/GOARCH#amd64 api/cognitoidentity#1.30.0")
+	if err := v4.NewSigner().SignHTTP(context.Background(), temp, r, hashHex(body), "cognito-identity", region, signedAt); err != nil {
+		b.Fatal(err)
+	}
+	o := opts("cognito-identity")
+	o.SigningKeys = new(sigv4.SigningKeyCache)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sigv4.Verify(r, body, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
