@@ -4,8 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/cognate-dev/cognate/internal/fault"
 )
@@ -358,24 +356,6 @@ func (s *Service) deleteAttributes(ctx context.Context, pool Pool, u User, names
 		return internal(err, "update user")
 	}
 	s.log.InfoContext(ctx, "userpool: attributes deleted", "pool", pool.ID, "username", u.Username, "admin", admin)
-	return nil
-}
-
-// checkAttributeName validates the name of an attribute to delete.
-func checkAttributeName(name string, admin bool) error {
-	switch {
-	case name == "sub":
-		return schemaError(name, "Cannot modify the non-mutable attribute sub")
-	case strings.HasPrefix(name, customPrefix):
-		n := utf8.RuneCountInString(name) - len(customPrefix)
-		if n < 1 || n > 20 {
-			return schemaError(name, "Attribute does not exist in the schema.")
-		}
-	case !slices.Contains(standardAttributes, name):
-		return schemaError(name, "Attribute does not exist in the schema.")
-	case !admin && (name == "email_verified" || name == "phone_number_verified"):
-		return fault.New(fault.NotAuthorized, "A client attempted to write unauthorized attribute")
-	}
 	return nil
 }
 

@@ -58,7 +58,11 @@ func checkAttributes(attrs map[string]string, admin bool) error {
 	return nil
 }
 
-func checkAttribute(name, value string, admin bool) error {
+// checkAttributeName validates the name of an attribute a caller writes or
+// deletes: sub is never writable, custom names are 1 to 20 characters, the
+// others are the standard attributes, and only an administrator may set the
+// *_verified flags.
+func checkAttributeName(name string, admin bool) error {
 	switch {
 	case name == "sub":
 		return schemaError(name, "Cannot modify the non-mutable attribute sub")
@@ -69,15 +73,21 @@ func checkAttribute(name, value string, admin bool) error {
 		}
 	case !slices.Contains(standardAttributes, name):
 		return schemaError(name, "Attribute does not exist in the schema.")
+	case !admin && (name == "email_verified" || name == "phone_number_verified"):
+		return fault.New(fault.NotAuthorized, "A client attempted to write unauthorized attribute")
+	}
+	return nil
+}
+
+func checkAttribute(name, value string, admin bool) error {
+	if err := checkAttributeName(name, admin); err != nil {
+		return err
 	}
 	if len(value) > 2048 {
 		return schemaError(name, "Attribute value is too long.")
 	}
 	switch name {
 	case "email_verified", "phone_number_verified":
-		if !admin {
-			return fault.New(fault.NotAuthorized, "A client attempted to write unauthorized attribute")
-		}
 		if value != "true" && value != "false" {
 			return invalidParam("%s must be true or false.", name)
 		}

@@ -23,6 +23,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/cognate-dev/cognate/internal/app"
+	"github.com/cognate-dev/cognate/internal/envvar"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
 )
 
@@ -301,19 +302,6 @@ func envOr(name, def string) string {
 	return def
 }
 
-// secretEnv reads name, or the file name_FILE names (trailing newlines
-// removed), as cognate serve does for COGNATE_POSTGRES_DSN.
-func secretEnv(name string) (string, error) {
-	if v := os.Getenv(name); v != "" {
-		return v, nil
-	}
-	path := os.Getenv(name + "_FILE")
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %w", name, err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
-}
+// secretEnv reads a secret variable or the file its _FILE variant names
+// (internal/envvar).
+func secretEnv(name string) (string, error) { return envvar.Secret(name) }

@@ -45,6 +45,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cognate-dev/cognate/internal/envvar"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -359,22 +360,9 @@ func parseDeveloperCredentials(v string) (map[string]web.DeveloperCredential, er
 // for the SQLite file under --data.
 func postgresDSN() (string, error) { return secretEnv("COGNATE_POSTGRES_DSN") }
 
-// secretEnv reads a secret from the variable name or, when that is unset,
-// from the file named by name_FILE (trailing newlines removed).
-func secretEnv(name string) (string, error) {
-	if v := os.Getenv(name); v != "" {
-		return v, nil
-	}
-	path := os.Getenv(name + "_FILE")
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %w", name, err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
-}
+// secretEnv reads a secret variable or the file its _FILE variant names
+// (internal/envvar).
+func secretEnv(name string) (string, error) { return envvar.Secret(name) }
 
 // durationEnv parses an optional Go duration variable.
 func durationEnv(name string) (time.Duration, error) {
