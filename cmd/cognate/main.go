@@ -45,7 +45,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/cognate-dev/cognate/internal/envvar"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -63,6 +62,7 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/app"
 	"github.com/cognate-dev/cognate/internal/devstore"
+	"github.com/cognate-dev/cognate/internal/envvar"
 	"github.com/cognate-dev/cognate/internal/ids"
 	"github.com/cognate-dev/cognate/internal/keyring"
 	sqlstore "github.com/cognate-dev/cognate/storage/sql"
