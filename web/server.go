@@ -156,11 +156,12 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if what == "" {
 			what = req.URL.Path
 		}
-		s.log.InfoContext(req.Context(), "request",
-			"method", req.Method,
-			"op", what,
-			"status", c.Response().Status,
-			"duration_ms", float64(s.now().Sub(start).Microseconds())/1000)
+		// LogAttrs: typed attributes, no boxing of the arguments; the same line.
+		s.log.LogAttrs(req.Context(), slog.LevelInfo, "request",
+			slog.String("method", req.Method),
+			slog.String("op", what),
+			slog.Int("status", c.Response().Status),
+			slog.Float64("duration_ms", float64(s.now().Sub(start).Microseconds())/1000))
 		return nil
 	}
 }

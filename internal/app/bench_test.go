@@ -83,3 +83,35 @@ func BenchmarkGetCredentialsForIdentity(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGetIdExisting measures GetId with a user pool ID token whose login
+// already has an identity, through the full HTTP handler, without the network.
+func BenchmarkGetIdExisting(b *testing.B) {
+	a, dev := openDev(b)
+	h := a.Handler()
+	var auth struct {
+		AuthenticationResult struct{ IdToken string }
+	}
+	_ = json.Unmarshal(call(b, h, "AWSCognitoIdentityProviderService.InitiateAuth", map[string]any{
+		"ClientId": dev.ClientID, "AuthFlow": "USER_PASSWORD_AUTH",
+		"AuthParameters": map[string]string{"USERNAME": dev.Username, "PASSWORD": dev.Password},
+	}), &auth)
+	body, _ := json.Marshal(map[string]any{
+		"IdentityPoolId": dev.IdentityPoolID,
+		"Logins":         map[string]string{dev.LoginsKey: auth.AuthenticationResult.IdToken},
+	})
+	call(b, h, "AWSCognitoIdentityService.GetId", json.RawMessage(body)) // first sight: creates the identity
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AWSCognitoIdentityService.GetId")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%d %s", rec.Code, rec.Body.String())
+		}
+	}
+}

@@ -34,6 +34,9 @@ type Resolver struct {
 	KeySet oidc.KeySet
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// cache holds tokens verified with KeySet (see verifiedCache).
+	cache verifiedCache
 }
 
 // publicHost is PublicURL without its scheme and trailing slash.
@@ -84,6 +87,7 @@ func (r *Resolver) Provider(poolID string, clientIDs []string) providers.Provide
 		clientIDs: slices.Clone(clientIDs),
 		verifier:  v,
 		now:       now,
+		cache:     &r.cache,
 	}
 }
 
@@ -93,6 +97,7 @@ type provider struct {
 	clientIDs []string
 	verifier  *oidc.IDTokenVerifier
 	now       func() time.Time
+	cache     *verifiedCache
 }
 
 type idClaims struct {
@@ -106,43 +111,65 @@ func invalid(format string, args ...any) *fault.Error {
 	return fault.New(fault.NotAuthorized, "Invalid login token. "+format, args...)
 }
 
-// Verify implements providers.Provider for user pool ID tokens.
+// Verify implements providers.Provider for user pool ID tokens. A token this
+// Resolver already verified (signature, issuer, exp, nbf) is taken from its
+// cache; the audience, token_use and sub checks are made on every call.
 func (p *provider) Verify(ctx context.Context, token string) (providers.Identity, error) {
+	now := p.now()
+	v, ok := p.cache.get(token, p.issuer, now)
+	if !ok {
+		var err error
+		if v, err = p.verify(ctx, token, now); err != nil {
+			return providers.Identity{}, err
+		}
+	}
+	if len(v.audience) == 0 {
+		return providers.Identity{}, invalid("Missing a required claim: aud")
+	}
+	if v.tokenUse != "id" {
+		return providers.Identity{}, invalid("Not an ID token.")
+	}
+	if !slices.ContainsFunc(v.audience, func(a string) bool { return slices.Contains(p.clientIDs, a) }) {
+		return providers.Identity{}, invalid("Audience is not a configured app client of this identity pool.")
+	}
+	if v.subject == "" {
+		return providers.Identity{}, invalid("Missing a required claim: sub")
+	}
+	if !ok {
+		p.cache.put(token, v)
+	}
+	return providers.Identity{
+		Provider: p.key,
+		Subject:  v.subject,
+		AMR:      []string{p.key, p.key + ":CognitoSignIn:" + v.subject},
+		Claims:   v.claimsCopy(),
+	}, nil
+}
+
+// verify checks token with go-oidc (signature with the key set, RS256,
+// issuer, exp, nbf) and decodes its claims.
+func (p *provider) verify(ctx context.Context, token string, now time.Time) (*verified, error) {
 	tok, err := p.verifier.Verify(ctx, token)
 	if err != nil {
 		var exp *oidc.TokenExpiredError
 		switch {
 		case errors.As(err, &exp):
-			return providers.Identity{}, fault.Wrap(fault.NotAuthorized, err,
+			return nil, fault.Wrap(fault.NotAuthorized, err,
 				fmt.Sprintf("Invalid login token. Token expired: %s >= %s", p.now().UTC().Format(time.UnixDate), exp.Expiry.UTC().Format(time.UnixDate)))
 		case strings.Contains(err.Error(), "issued by a different provider"):
-			return providers.Identity{}, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Issuer doesn't match providerName")
+			return nil, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Issuer doesn't match providerName")
 		default:
-			return providers.Identity{}, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Couldn't verify signed token.")
+			return nil, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Couldn't verify signed token.")
 		}
 	}
 	var c idClaims
 	if err := tok.Claims(&c); err != nil {
-		return providers.Identity{}, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Couldn't verify signed token.")
-	}
-	if len(tok.Audience) == 0 {
-		return providers.Identity{}, invalid("Missing a required claim: aud")
-	}
-	if c.TokenUse != "id" {
-		return providers.Identity{}, invalid("Not an ID token.")
-	}
-	if !slices.ContainsFunc(tok.Audience, func(a string) bool { return slices.Contains(p.clientIDs, a) }) {
-		return providers.Identity{}, invalid("Audience is not a configured app client of this identity pool.")
-	}
-	if tok.Subject == "" {
-		return providers.Identity{}, invalid("Missing a required claim: sub")
+		return nil, fault.Wrap(fault.NotAuthorized, err, "Invalid login token. Couldn't verify signed token.")
 	}
 	var all map[string]any
 	_ = tok.Claims(&all)
-	return providers.Identity{
-		Provider: p.key,
-		Subject:  tok.Subject,
-		AMR:      []string{p.key, p.key + ":CognitoSignIn:" + tok.Subject},
-		Claims:   all,
+	return &verified{
+		issuer: p.issuer, audience: tok.Audience, subject: tok.Subject, tokenUse: c.TokenUse,
+		expiry: tok.Expiry, claims: all, verifiedAt: now,
 	}, nil
 }

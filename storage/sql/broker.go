@@ -13,7 +13,10 @@ var _ broker.Store = (*identityPoolStore)(nil)
 
 // identityPoolStore implements broker.Store on the identity_pools,
 // identities and identity_logins tables.
-type identityPoolStore struct{ db *DB }
+type identityPoolStore struct {
+	db   *DB
+	memo poolMemo // GetPool's decoded JSON columns, by their stored text
+}
 
 const identityPoolCols = `id, name, allow_unauthenticated, allow_classic_flow, supported_login_providers,
 	developer_provider_name, openid_connect_provider_arns, cognito_providers, saml_provider_arns,
@@ -53,10 +56,19 @@ func (s *identityPoolStore) CreatePool(ctx context.Context, p broker.Pool) error
 
 // GetPool returns the identity pool with ID id; storage.ErrNotFound if there
 // is none.
+//
+// The row is read every time; decoding its JSON columns is skipped when they
+// hold the same text as at this pool's previous read (see poolMemo).
 func (s *identityPoolStore) GetPool(ctx context.Context, id string) (broker.Pool, error) {
-	p, err := scanIdentityPool(func(dest ...any) error {
-		return s.db.queryRow(ctx, `SELECT `+identityPoolCols+` FROM identity_pools WHERE id = $1`, []any{id}, dest...)
-	})
+	var p broker.Pool
+	var raw poolJSONText
+	err := s.db.queryRow(ctx, `SELECT `+identityPoolCols+` FROM identity_pools WHERE id = $1`, []any{id},
+		&p.ID, &p.Name, &p.AllowUnauthenticated, &p.AllowClassicFlow,
+		&raw[0], &p.DeveloperProviderName, &raw[1], &raw[2], &raw[3], &raw[4], &raw[5], &raw[6],
+		&p.GuestPolicy, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
+	if err == nil {
+		err = s.memo.decode(&p, &raw)
+	}
 	return p, s.db.wrap("get identity pool", err)
 }
 

@@ -42,7 +42,7 @@ func newDB(w, r *stdsql.DB, d *dialect) *DB {
 	db := &DB{w: w, r: r, dialect: d}
 	db.ws.db, db.rs.db = w, r
 	db.userPools = &userPoolStore{db}
-	db.identityPools = &identityPoolStore{db}
+	db.identityPools = &identityPoolStore{db: db}
 	db.roles = &roleStore{db}
 	db.keys = &keyStore{db}
 	return db
