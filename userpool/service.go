@@ -66,9 +66,10 @@ type Service struct {
 	confirmAttempts *attemptLimiter
 	// signInFailures locks out repeated wrong passwords (reference §9.3).
 	signInFailures *lockout
-	// argonSlots bounds concurrent argon2id evaluations: each takes the
-	// configured memory (19 MiB by default), so a burst of sign-ins must
-	// queue rather than exhaust memory.
+	// argonSlots bounds concurrent argon2id evaluations to one per core:
+	// each takes the configured memory (19 MiB by default) and is CPU-bound,
+	// so more at once would add memory, not throughput; a burst of sign-ins
+	// queues instead.
 	argonSlots chan struct{}
 	// customSessions marks CUSTOM_CHALLENGE sessions as used, so each
 	// Session answers one challenge (per replica, for the 15-minute
@@ -112,7 +113,7 @@ func New(cfg Config) *Service {
 		srpNonces:       newUsedNonces(maxUsedNonces),
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
-		argonSlots:      make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		argonSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	// The dummy hash is made now, not on the first unknown-user sign-in,
 	// which would otherwise cost one argon2id evaluation more than any later
