@@ -69,6 +69,11 @@ type Options struct {
 	// AuditPruneInterval is how often old audit events are pruned;
 	// default 1 hour.
 	AuditPruneInterval time.Duration
+	// KeyReloadInterval is how often the key ring is reloaded from the
+	// database (keyring.Ring.Reload): it rotates keys that passed their
+	// NotAfter and picks up keys other replicas rotated. Default 1 minute;
+	// a negative value disables reloading.
+	KeyReloadInterval time.Duration
 }
 
 // App is a running Cognate: its stores, services and HTTP handler.
@@ -85,6 +90,9 @@ type App struct {
 
 	stopPrune context.CancelFunc
 	pruneDone chan struct{}
+
+	stopReload context.CancelFunc
+	reloadDone chan struct{}
 }
 
 // Open opens (creating and migrating if needed) the database, loads or
@@ -159,18 +167,23 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	})
 	a := &App{DB: db, Ring: ring, UserPools: up, Broker: br, Server: srv, Audit: auditLog, Options: o}
 	a.startPruning()
+	a.startKeyReload()
 	return a, nil
 }
 
 // Handler is the HTTP handler serving every protocol on one listener.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
-// Close stops pruning, writes the buffered audit events and closes the
-// database.
+// Close stops pruning and key reloading, writes the buffered audit events
+// and closes the database.
 func (a *App) Close() error {
 	if a.stopPrune != nil {
 		a.stopPrune()
 		<-a.pruneDone
+	}
+	if a.stopReload != nil {
+		a.stopReload()
+		<-a.reloadDone
 	}
 	_ = a.Audit.Close()
 	return a.DB.Close()
@@ -217,6 +230,52 @@ func (a *App) startPruning() {
 			}
 		}
 	}()
+}
+
+// startKeyReload reloads the key ring every KeyReloadInterval (default 1
+// minute) until Close, unless the interval is negative. Without it a running
+// replica would keep signing and sealing with keys past their NotAfter, and
+// would not know the keys another replica rotated to, so tokens and
+// credentials one replica issues would fail on the other.
+func (a *App) startKeyReload() {
+	every := a.Options.KeyReloadInterval
+	if every < 0 {
+		return
+	}
+	if every == 0 {
+		every = time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopReload, a.reloadDone = cancel, make(chan struct{})
+	go func() {
+		defer close(a.reloadDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			a.reloadKeys(ctx)
+		}
+	}()
+}
+
+// reloadKeys runs one Ring.Reload and logs what changed: key IDs only,
+// never key material.
+func (a *App) reloadKeys(ctx context.Context) {
+	oldSign, oldSeal := a.Ring.CurrentKeyIDs()
+	changed, err := a.Ring.Reload(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Options.Logger.Warn("keyring: reload failed; keeping the loaded keys", "err", err.Error())
+	case changed:
+		sign, seal := a.Ring.CurrentKeyIDs()
+		a.Options.Logger.Info("keyring: keys reloaded",
+			"signing_key_id", sign, "previous_signing_key_id", oldSign,
+			"sealing_key_id", seal, "previous_sealing_key_id", oldSeal)
+	}
 }
 
 // resolver implements broker.ProviderResolver: it picks the provider for a

@@ -7,8 +7,10 @@
 // first start. Every key carries a NotAfter: after it, the key no longer signs
 // or seals new values, but it keeps verifying and opening old ones, and its
 // public half stays in the JWKS (RFC 7517) so tokens it signed remain
-// verifiable until they expire. Open generates a replacement when no key of a
-// purpose is current; races between replicas are settled by the store.
+// verifiable until they expire. Open and Ring.Reload generate a replacement
+// when no key of a purpose is current; races between replicas are settled by
+// the store. A running process calls Reload periodically (internal/app) to
+// rotate and to pick up keys other replicas rotated.
 package keyring
 
 import (
@@ -26,6 +28,8 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -62,11 +66,28 @@ var (
 	ErrInvalidSealed = errors.New("keyring: invalid sealed value")
 )
 
-// Ring is a loaded, decrypted set of keys. It is immutable once Open returns
-// and therefore safe for concurrent use. To pick up keys rotated by another
-// replica (or to rotate after the current keys pass NotAfter), call Open again
-// and swap the *Ring.
+// Ring is a loaded, decrypted set of keys, safe for concurrent use. Its keys
+// sit behind an atomic pointer: Reload swaps in a new set in place, so every
+// holder of the *Ring follows rotations (its own, or another replica's), and
+// each method reads one consistent snapshot.
 type Ring struct {
+	state atomic.Pointer[ringState]
+
+	// store, master and now are what Reload needs to load the keys again.
+	store  Store
+	master cipher.AEAD
+	now    func() time.Time
+	// reloadMu serializes Reload, so a slower reload cannot swap in an
+	// older snapshot over a newer one.
+	reloadMu sync.Mutex
+
+	// macKey keys MAC; it is derived from the master key, so it is the same
+	// on every replica and across restarts and key rotations.
+	macKey []byte
+}
+
+// ringState is one immutable snapshot of the loaded keys.
+type ringState struct {
 	signKid string
 	signKey *rsa.PrivateKey
 	// publics holds every loaded signing key's public half, by kid.
@@ -74,16 +95,12 @@ type Ring struct {
 
 	sealKid  string
 	sealAEAD cipher.AEAD
-	// Opener holds every loaded sealing key, by kid.
-	Opener
+	// opener holds every loaded sealing key, by kid.
+	opener Opener
 	// sealRaw holds the raw sealing keys, by kid, for SealingKeys.
 	sealRaw map[string][]byte
 
 	jwks []byte
-
-	// macKey keys MAC; it is derived from the master key, so it is the same
-	// on every replica and across restarts and key rotations.
-	macKey []byte
 }
 
 type signingKey struct {
@@ -127,49 +144,107 @@ func Open(ctx context.Context, store Store, master []byte, now func() time.Time)
 		return nil, fmt.Errorf("keyring: master key: %w", err)
 	}
 
+	r := &Ring{store: store, master: masterAEAD, now: now, macKey: deriveMACKey(master)}
+	st, err := r.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.state.Store(st)
+	return r, nil
+}
+
+// Reload lists the stored keys again and swaps them in, as Open loads them:
+// if no key of a purpose is current any more it generates one (another
+// replica may win that race; then its key is loaded). Rotated-out keys stay
+// loaded as long as they are stored (nothing deletes them), so values signed
+// or sealed with them still verify and open. changed reports whether the
+// current keys or the set of loaded key IDs differ from before.
+//
+// A replica that has not reloaded yet does not know a key another replica
+// just rotated to: until it does (internal/app reloads every minute), values
+// signed or sealed with the new key fail on it.
+//
+// On error the ring keeps its previous keys. Reload is safe to call
+// concurrently with itself and with every other method.
+func (r *Ring) Reload(ctx context.Context) (changed bool, err error) {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	st, err := r.load(ctx)
+	if err != nil {
+		return false, err
+	}
+	changed = !st.sameKeys(r.state.Load())
+	r.state.Store(st)
+	return changed, nil
+}
+
+// load is Open's load → generate → insert → reload loop.
+func (r *Ring) load(ctx context.Context) (*ringState, error) {
 	for range openAttempts {
-		stored, err := store.ListKeys(ctx)
+		stored, err := r.store.ListKeys(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("keyring: list keys: %w", err)
 		}
-		signers, sealers, err := decryptAll(masterAEAD, stored)
+		signers, sealers, err := decryptAll(r.master, stored)
 		if err != nil {
 			return nil, err
 		}
-		t := now()
+		t := r.now()
 		curSign := currentIndex(len(signers), func(i int) StoredKey { return signers[i].meta }, t)
 		curSeal := currentIndex(len(sealers), func(i int) StoredKey { return sealers[i].meta }, t)
 		if curSign >= 0 && curSeal >= 0 {
-			r, err := newRing(signers, curSign, sealers, curSeal)
-			if err != nil {
-				return nil, err
-			}
-			r.macKey = deriveMACKey(master)
-			return r, nil
+			return newState(signers, curSign, sealers, curSeal)
 		}
 
 		lost := false
 		if curSign < 0 {
-			k, err := generateSigning(masterAEAD, t)
+			k, err := generateSigning(r.master, t)
 			if err != nil {
 				return nil, err
 			}
-			if lost, err = insert(ctx, store, k); err != nil {
+			if lost, err = insert(ctx, r.store, k); err != nil {
 				return nil, err
 			}
 		}
 		if curSeal < 0 && !lost {
-			k, err := generateSealing(masterAEAD, t)
+			k, err := generateSealing(r.master, t)
 			if err != nil {
 				return nil, err
 			}
-			if _, err = insert(ctx, store, k); err != nil {
+			if _, err = insert(ctx, r.store, k); err != nil {
 				return nil, err
 			}
 		}
 		// Reload either way: what is in the store is the truth.
 	}
 	return nil, fmt.Errorf("keyring: no current keys after %d attempts to load or create them", openAttempts)
+}
+
+// sameKeys reports whether s and o have the same current keys and the same
+// loaded key IDs (a nil o differs from everything).
+func (s *ringState) sameKeys(o *ringState) bool {
+	if o == nil || s.signKid != o.signKid || s.sealKid != o.sealKid ||
+		len(s.publics) != len(o.publics) || len(s.sealRaw) != len(o.sealRaw) {
+		return false
+	}
+	for kid := range s.publics {
+		if _, ok := o.publics[kid]; !ok {
+			return false
+		}
+	}
+	for kid := range s.sealRaw {
+		if _, ok := o.sealRaw[kid]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// CurrentKeyIDs returns the IDs of the current signing and sealing keys (for
+// logs: IDs only, never key material).
+func (r *Ring) CurrentKeyIDs() (signing, sealing string) {
+	st := r.state.Load()
+	return st.signKid, st.sealKid
 }
 
 // insert stores k; lost reports that another writer already holds the slot
@@ -252,21 +327,21 @@ func currentIndex(n int, meta func(int) StoredKey, t time.Time) int {
 	return best
 }
 
-func newRing(signers []signingKey, curSign int, sealers []sealingKey, curSeal int) (*Ring, error) {
-	r := &Ring{
+func newState(signers []signingKey, curSign int, sealers []sealingKey, curSeal int) (*ringState, error) {
+	r := &ringState{
 		signKid:  signers[curSign].meta.ID,
 		signKey:  signers[curSign].key,
 		publics:  make(map[string]*rsa.PublicKey, len(signers)),
 		sealKid:  sealers[curSeal].meta.ID,
 		sealAEAD: sealers[curSeal].aead,
-		Opener:   Opener{aeads: make(map[string]cipher.AEAD, len(sealers))},
+		opener:   Opener{aeads: make(map[string]cipher.AEAD, len(sealers))},
 		sealRaw:  make(map[string][]byte, len(sealers)),
 	}
 	for _, s := range signers {
 		r.publics[s.meta.ID] = &s.key.PublicKey
 	}
 	for _, s := range sealers {
-		r.aeads[s.meta.ID] = s.aead
+		r.opener.aeads[s.meta.ID] = s.aead
 		r.sealRaw[s.meta.ID] = s.raw
 	}
 	jwks, err := buildJWKS(signers, curSign)
@@ -377,15 +452,16 @@ func buildJWKS(signers []signingKey, cur int) ([]byte, error) {
 
 // Signer returns the current signing key: its kid (for the JWT header) and
 // the RSA private key. The current key is the newest one whose NotAfter was
-// after the time Open ran.
+// after the time Open or the last Reload ran.
 func (r *Ring) Signer() (kid string, key *rsa.PrivateKey) {
-	return r.signKid, r.signKey
+	st := r.state.Load()
+	return st.signKid, st.signKey
 }
 
 // PublicKey returns the public key for kid: any loaded signing key, current or
 // older. ok is false for an unknown kid.
 func (r *Ring) PublicKey(kid string) (*rsa.PublicKey, bool) {
-	k, ok := r.publics[kid]
+	k, ok := r.state.Load().publics[kid]
 	return k, ok
 }
 
@@ -396,7 +472,7 @@ func (r *Ring) PublicKey(kid string) (*rsa.PublicKey, bool) {
 //
 // The result is a fresh copy the caller may keep or modify.
 func (r *Ring) JWKS() []byte {
-	return bytes.Clone(r.jwks)
+	return bytes.Clone(r.state.Load().jwks)
 }
 
 // VerifySignature checks a JWS in compact serialization (RFC 7515 §7.1) signed
@@ -421,7 +497,7 @@ func (r *Ring) VerifySignature(_ context.Context, jwt string) ([]byte, error) {
 	if kid == "" {
 		return nil, errors.New("keyring: JWT header has no kid")
 	}
-	pub, ok := r.publics[kid]
+	pub, ok := r.state.Load().publics[kid]
 	if !ok {
 		return nil, fmt.Errorf("keyring: unknown kid %q", kid)
 	}

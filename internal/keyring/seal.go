@@ -34,7 +34,8 @@ var sealedEncoding = base64.RawURLEncoding.Strict()
 // 90-day key lifetime keeps a single key well under that unless a deployment
 // sustains hundreds of seals per second for the whole period.
 func (r *Ring) Seal(plaintext, aad []byte) string {
-	kid := r.sealKid
+	st := r.state.Load()
+	kid := st.sealKid
 	rawLen := gcmNonceSize + len(plaintext) + gcmTagSize
 	head := len(kid) + 1
 	encLen := sealedEncoding.EncodedLen(rawLen)
@@ -43,7 +44,7 @@ func (r *Ring) Seal(plaintext, aad []byte) string {
 	raw := buf[head+encLen:]
 	nonce := raw[:gcmNonceSize]
 	_, _ = rand.Read(nonce) // crypto/rand.Read never returns an error (Go 1.24+).
-	r.sealAEAD.Seal(raw[gcmNonceSize:gcmNonceSize], nonce, plaintext, aad)
+	st.sealAEAD.Seal(raw[gcmNonceSize:gcmNonceSize], nonce, plaintext, aad)
 	copy(buf, kid)
 	buf[len(kid)] = '.'
 	sealedEncoding.Encode(buf[head:head+encLen], raw)
@@ -52,7 +53,8 @@ func (r *Ring) Seal(plaintext, aad []byte) string {
 
 // Opener opens values sealed by a Ring, holding only the sealing keys: what
 // a resource server verifying session tokens locally needs (broker/authz).
-// A Ring embeds one. It is immutable and safe for concurrent use.
+// A Ring holds one per snapshot of its keys. It is immutable and safe for
+// concurrent use.
 type Opener struct {
 	aeads map[string]cipher.AEAD
 }
@@ -79,11 +81,19 @@ func NewOpener(keys map[string][]byte) (*Opener, error) {
 // token: they go only to authenticated resource servers (the broker's
 // /v1/authz/snapshot), never to logs.
 func (r *Ring) SealingKeys() map[string][]byte {
-	out := make(map[string][]byte, len(r.sealRaw))
-	for kid, raw := range r.sealRaw {
+	sealRaw := r.state.Load().sealRaw
+	out := make(map[string][]byte, len(sealRaw))
+	for kid, raw := range sealRaw {
 		out[kid] = append([]byte(nil), raw...)
 	}
 	return out
+}
+
+// Open decrypts a value made by Seal with any sealing key the ring holds
+// (current or rotated out, as of its last Open or Reload) and the same aad;
+// see Opener.Open.
+func (r *Ring) Open(sealed string, aad []byte) ([]byte, error) {
+	return r.state.Load().opener.Open(sealed, aad)
 }
 
 // Open decrypts a value made by Seal with any of the Opener's sealing keys
