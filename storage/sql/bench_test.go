@@ -134,7 +134,8 @@ func BenchmarkCreateIdentity(b *testing.B) {
 }
 
 // BenchmarkCreateIdentityParallel is CreateIdentity from many goroutines at
-// once; writers queue for the single writer connection.
+// once (32 per GOMAXPROCS, as under getid-new load); for SQLite they are
+// group-committed (batch.go), many identities per fsync.
 func BenchmarkCreateIdentityParallel(b *testing.B) {
 	db := benchDB(b)
 	s := db.IdentityPools()
@@ -142,6 +143,7 @@ func BenchmarkCreateIdentityParallel(b *testing.B) {
 	now := time.Now()
 	next := atomic.Int64{}
 	next.Store(benchIdentities)
+	b.SetParallelism(32)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

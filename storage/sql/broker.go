@@ -140,22 +140,23 @@ var createIdentityQueries = []string{
 // identity ID or any login (id.PoolID, provider, subject) is already taken,
 // nothing is written and storage.ErrAlreadyExists is returned; if id.PoolID
 // names no pool, storage.ErrNotFound.
+//
+// For SQLite, concurrent calls are group-committed (batch.go): each is still
+// all-or-nothing and returns only after its transaction committed, but many
+// share one transaction and one fsync. A call whose ctx ends while it is
+// queued writes nothing and returns ctx's error; once its batch has started
+// it returns the batch's result.
 func (s *identityPoolStore) CreateIdentity(ctx context.Context, id broker.Identity) error {
 	var e encoder
 	args := []any{id.ID, id.PoolID, id.Disabled, e.time(id.CreatedAt), e.time(id.LastModified)}
 	if e.err != nil {
 		return s.db.wrap("create identity", e.err)
 	}
+	if s.db.creates != nil {
+		return s.db.wrap("create identity", s.db.creates.create(ctx, id, args))
+	}
 	err := s.db.inTx(ctx, createIdentityQueries, func(stmts []*stdsql.Stmt) error {
-		if _, err := stmts[0].ExecContext(ctx, args...); err != nil {
-			return err
-		}
-		for _, l := range id.Logins {
-			if _, err := stmts[1].ExecContext(ctx, id.PoolID, l.Provider, l.Subject, id.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		return insertIdentity(ctx, stmts, id, args)
 	})
 	return s.db.wrap("create identity", err)
 }

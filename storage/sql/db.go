@@ -36,6 +36,10 @@ type DB struct {
 	identityPools *identityPoolStore
 	roles         *roleStore
 	keys          *keyStore
+
+	// creates batches CreateIdentity calls into group commits (batch.go);
+	// nil unless the dialect sets batchCreates.
+	creates *createBatcher
 }
 
 func newDB(w, r *stdsql.DB, d *dialect) *DB {
@@ -45,6 +49,9 @@ func newDB(w, r *stdsql.DB, d *dialect) *DB {
 	db.identityPools = &identityPoolStore{db: db}
 	db.roles = &roleStore{db}
 	db.keys = &keyStore{db}
+	if d.batchCreates {
+		db.creates = &createBatcher{db: db}
+	}
 	return db
 }
 
@@ -66,6 +73,11 @@ func (db *DB) Keys() keyring.Store { return db.keys }
 // connection to close checkpoints the write-ahead log into the main file.
 // Calls on db or its stores after Close return errors.
 func (db *DB) Close() error {
+	if db.creates != nil {
+		// Commit (or fail) the identities already queued while the
+		// writer is still open; later creates fail.
+		db.creates.close()
+	}
 	db.rs.close()
 	db.ws.close()
 	err := db.r.Close()

@@ -34,6 +34,11 @@ type dialect struct {
 	// retryable, if set, reports whether an inTx transaction that failed
 	// with this error (a serialization failure) is to be run again.
 	retryable func(error) bool
+	// batchCreates group-commits concurrent CreateIdentity calls: many
+	// identities per write transaction, so one fsync for many (batch.go).
+	// Worth it for SQLite's single writer; PostgreSQL keeps one
+	// transaction per create.
+	batchCreates bool
 	// migrateLock, if set, runs first in each of Migrate's transactions to
 	// keep concurrent migrators apart (SQLite's BEGIN IMMEDIATE does that).
 	migrateLock string
@@ -48,6 +53,7 @@ var sqliteDialect = &dialect{
 	migrationsTable: `CREATE TABLE IF NOT EXISTS migrations (num INTEGER PRIMARY KEY, at TEXT NOT NULL)`,
 	migrations:      sqliteMigrations,
 	classify:        classifySQLite,
+	batchCreates:    true,
 	userAttr: map[string]string{
 		"email":        `json_extract(attributes, '$.email')`,
 		"phone_number": `json_extract(attributes, '$.phone_number')`,

@@ -101,6 +101,76 @@ var concurrencyTests = []subtest{
 			}
 		}
 	}},
+	{"Race/CreateIdentityMany", func(ctx context.Context, t *testing.T, s Stores) {
+		// Many concurrent creates (a group-committing store batches them),
+		// some contending: each caller must get its own result, and only
+		// the winners' rows may exist.
+		//   i < 96:        groups of 4 share a login; one winner per group.
+		//   96 <= i < 104: the pool does not exist: storage.ErrNotFound.
+		//   104 <= i:      pairs share an identity ID; one winner per pair.
+		createIdentityPools(ctx, t, s, testPool)
+		const n = 120
+		idOf := func(i int) string {
+			if i >= 104 {
+				return identityID(1000 + (i-104)/2)
+			}
+			return identityID(i)
+		}
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				pool := testPool
+				if i >= 96 && i < 104 {
+					pool = otherPool
+				}
+				own := broker.Login{Provider: "own.example.com", Subject: fmt.Sprint(i)}
+				id := identityFixture(i, pool, own)
+				id.ID = idOf(i)
+				if i < 96 {
+					id.Logins = append(id.Logins, broker.Login{Provider: google, Subject: fmt.Sprintf("g-%d", i/4)})
+				}
+				errs[i] = s.IdentityPools.CreateIdentity(ctx, id)
+			})
+		}
+		close(start)
+		wg.Wait()
+
+		won := make(map[int]bool)
+		for g := range 24 {
+			won[4*g+oneWinner(t, errs[4*g:4*g+4], fmt.Sprintf("group %d", g))] = true
+		}
+		for i := 96; i < 104; i++ {
+			mustIs(t, errs[i], storage.ErrNotFound, fmt.Sprintf("creator %d (no pool)", i))
+		}
+		for p := 104; p < n; p += 2 {
+			won[p+oneWinner(t, errs[p:p+2], fmt.Sprintf("pair %d", p))] = true
+		}
+		for i := range n {
+			got, err := s.IdentityPools.FindIdentityByLogin(ctx, testPool, "own.example.com", fmt.Sprint(i))
+			if !won[i] {
+				mustIs(t, err, storage.ErrNotFound, fmt.Sprintf("loser %d's own login", i))
+				continue
+			}
+			mustNil(t, err, fmt.Sprintf("winner %d's own login", i))
+			if got.ID != idOf(i) {
+				t.Fatalf("winner %d's login linked to %s, want %s", i, got.ID, idOf(i))
+			}
+			if i < 96 {
+				g, err := s.IdentityPools.FindIdentityByLogin(ctx, testPool, google, fmt.Sprintf("g-%d", i/4))
+				mustNil(t, err, "shared login")
+				if g.ID != idOf(i) || len(g.Logins) != 2 {
+					t.Fatalf("shared login %d linked to %+v, want winner %s with 2 logins", i/4, g, idOf(i))
+				}
+			}
+		}
+		for i := 96; i < 104; i++ {
+			_, err := s.IdentityPools.GetIdentity(ctx, idOf(i))
+			mustIs(t, err, storage.ErrNotFound, fmt.Sprintf("no-pool identity %d", i))
+		}
+	}},
 	{"Race/InsertKeySameID", func(ctx context.Context, t *testing.T, s Stores) {
 		errs := race(func(i int) error {
 			return s.Keys.InsertKey(ctx, keyring.StoredKey{
