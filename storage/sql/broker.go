@@ -91,21 +91,8 @@ func (s *identityPoolStore) UpdatePool(ctx context.Context, p broker.Pool) error
 // ListPools returns up to limit identity pools (all when limit <= 0) with
 // ID > after, ordered by ID.
 func (s *identityPoolStore) ListPools(ctx context.Context, after string, limit int) ([]broker.Pool, error) {
-	rows, err := s.db.query(ctx, `SELECT `+identityPoolCols+` FROM identity_pools
+	return queryAll(ctx, s.db, "list identity pools", scanIdentityPool, `SELECT `+identityPoolCols+` FROM identity_pools
 		WHERE id > $1 ORDER BY id LIMIT $2`, after, limitArg(limit))
-	if err != nil {
-		return nil, s.db.wrap("list identity pools", err)
-	}
-	defer rows.Close()
-	var out []broker.Pool
-	for rows.Next() {
-		p, err := scanIdentityPool(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list identity pools", err)
-		}
-		out = append(out, p)
-	}
-	return out, s.db.wrap("list identity pools", rows.Err())
 }
 
 var deletePoolQueries = []string{

@@ -368,3 +368,22 @@ func (db *DB) insertUnderQuota(ctx context.Context, op string, queries []string,
 	}
 	return db.wrap(op, err)
 }
+
+// queryAll runs query with args on the reader pool and returns every row
+// read by scan, in order; errors are wrapped as operation op.
+func queryAll[T any](ctx context.Context, db *DB, op string, scan func(func(...any) error) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, db.wrap(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows.Scan)
+		if err != nil {
+			return nil, db.wrap(op, err)
+		}
+		out = append(out, v)
+	}
+	return out, db.wrap(op, rows.Err())
+}

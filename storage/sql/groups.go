@@ -162,41 +162,15 @@ func (s *userPoolStore) ListGroupsForUser(ctx context.Context, poolID, username,
 }
 
 func (s *userPoolStore) listGroups(ctx context.Context, op, query string, args ...any) ([]userpool.Group, error) {
-	rows, err := s.db.query(ctx, query, args...)
-	if err != nil {
-		return nil, s.db.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []userpool.Group
-	for rows.Next() {
-		g, err := scanGroup(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap(op, err)
-		}
-		out = append(out, g)
-	}
-	return out, s.db.wrap(op, rows.Err())
+	return queryAll(ctx, s.db, op, scanGroup, query, args...)
 }
 
 // ListUsersInGroup returns up to limit members (all when limit <= 0) of group
 // groupName of pool poolID with username > after, ordered by username.
 func (s *userPoolStore) ListUsersInGroup(ctx context.Context, poolID, groupName, after string, limit int) ([]userpool.User, error) {
 	const op = "list users in group"
-	rows, err := s.db.query(ctx, `SELECT `+userColsU+`
+	return queryAll(ctx, s.db, op, scanUser, `SELECT `+userColsU+`
 		FROM user_group_members m JOIN users u ON u.pool_id = m.pool_id AND u.username = m.username
 		WHERE m.pool_id = $1 AND m.group_name = $2 AND m.username > $3
 		ORDER BY m.username LIMIT $4`, poolID, groupName, after, limitArg(limit))
-	if err != nil {
-		return nil, s.db.wrap(op, err)
-	}
-	defer rows.Close()
-	var out []userpool.User
-	for rows.Next() {
-		u, err := scanUser(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap(op, err)
-		}
-		out = append(out, u)
-	}
-	return out, s.db.wrap(op, rows.Err())
 }

@@ -70,20 +70,7 @@ func (s *oidcProviderStore) GetOIDCProvider(ctx context.Context, arn string) (br
 
 // ListOIDCProviders returns every provider ordered by ARN.
 func (s *oidcProviderStore) ListOIDCProviders(ctx context.Context) ([]broker.OIDCProvider, error) {
-	rows, err := s.db.query(ctx, `SELECT `+oidcCols+` FROM oidc_providers ORDER BY arn`)
-	if err != nil {
-		return nil, s.db.wrap("list oidc providers", err)
-	}
-	defer rows.Close()
-	var out []broker.OIDCProvider
-	for rows.Next() {
-		p, err := scanOIDCProvider(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list oidc providers", err)
-		}
-		out = append(out, p)
-	}
-	return out, s.db.wrap("list oidc providers", rows.Err())
+	return queryAll(ctx, s.db, "list oidc providers", scanOIDCProvider, `SELECT `+oidcCols+` FROM oidc_providers ORDER BY arn`)
 }
 
 var updateOIDCQueries = []string{

@@ -70,22 +70,9 @@ func (s *roleStore) ListRoles(ctx context.Context, after string, limit int) ([]p
 
 // ListRolesByPath is ListRoles for roles whose path starts with pathPrefix.
 func (s *roleStore) ListRolesByPath(ctx context.Context, pathPrefix, after string, limit int) ([]policy.Role, error) {
-	rows, err := s.db.query(ctx, `SELECT `+roleCols+` FROM roles
+	return queryAll(ctx, s.db, "list roles", scanRole, `SELECT `+roleCols+` FROM roles
 		WHERE name > $1 AND substr(path, 1, length($2)) = $2 ORDER BY name LIMIT $3`,
 		after, pathPrefix, limitArg(limit))
-	if err != nil {
-		return nil, s.db.wrap("list roles", err)
-	}
-	defer rows.Close()
-	var out []policy.Role
-	for rows.Next() {
-		r, err := scanRole(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list roles", err)
-		}
-		out = append(out, r)
-	}
-	return out, s.db.wrap("list roles", rows.Err())
 }
 
 var updateRoleQueries = []string{

@@ -66,20 +66,7 @@ func (s *samlProviderStore) GetSAMLProvider(ctx context.Context, arn string) (br
 // ListSAMLProviders returns every provider, ordered by ARN, without the
 // metadata documents (up to 10 MB each).
 func (s *samlProviderStore) ListSAMLProviders(ctx context.Context) ([]broker.SAMLProvider, error) {
-	rows, err := s.db.query(ctx, `SELECT `+samlListCols+` FROM saml_providers ORDER BY arn`)
-	if err != nil {
-		return nil, s.db.wrap("list saml providers", err)
-	}
-	defer rows.Close()
-	var out []broker.SAMLProvider
-	for rows.Next() {
-		p, err := scanSAMLProvider(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list saml providers", err)
-		}
-		out = append(out, p)
-	}
-	return out, s.db.wrap("list saml providers", rows.Err())
+	return queryAll(ctx, s.db, "list saml providers", scanSAMLProvider, `SELECT `+samlListCols+` FROM saml_providers ORDER BY arn`)
 }
 
 var updateSAMLQueries = []string{

@@ -70,21 +70,8 @@ func (s *userPoolStore) GetPool(ctx context.Context, id string) (userpool.Pool, 
 // ListPools returns up to limit pools (all when limit <= 0) with ID > after,
 // ordered by ID. Pass the last ID of one page as after to get the next.
 func (s *userPoolStore) ListPools(ctx context.Context, after string, limit int) ([]userpool.Pool, error) {
-	rows, err := s.db.query(ctx, `SELECT `+userPoolCols+` FROM user_pools
+	return queryAll(ctx, s.db, "list user pools", scanUserPool, `SELECT `+userPoolCols+` FROM user_pools
 		WHERE id > $1 ORDER BY id LIMIT $2`, after, limitArg(limit))
-	if err != nil {
-		return nil, s.db.wrap("list user pools", err)
-	}
-	defer rows.Close()
-	var out []userpool.Pool
-	for rows.Next() {
-		p, err := scanUserPool(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list user pools", err)
-		}
-		out = append(out, p)
-	}
-	return out, s.db.wrap("list user pools", rows.Err())
 }
 
 // DeletePool deletes the pool and, through ON DELETE CASCADE in the same
@@ -273,21 +260,8 @@ func (s *userPoolStore) DeleteUser(ctx context.Context, poolID, username string)
 // ListUsers returns up to limit users (all when limit <= 0) of pool poolID
 // with Username > after, ordered by Username.
 func (s *userPoolStore) ListUsers(ctx context.Context, poolID, after string, limit int) ([]userpool.User, error) {
-	rows, err := s.db.query(ctx, `SELECT `+userCols+` FROM users
+	return queryAll(ctx, s.db, "list users", scanUser, `SELECT `+userCols+` FROM users
 		WHERE pool_id = $1 AND username > $2 ORDER BY username LIMIT $3`, poolID, after, limitArg(limit))
-	if err != nil {
-		return nil, s.db.wrap("list users", err)
-	}
-	defer rows.Close()
-	var out []userpool.User
-	for rows.Next() {
-		u, err := scanUser(rows.Scan)
-		if err != nil {
-			return nil, s.db.wrap("list users", err)
-		}
-		out = append(out, u)
-	}
-	return out, s.db.wrap("list users", rows.Err())
 }
 
 // PutCode stores c, replacing the user's outstanding code of the same
