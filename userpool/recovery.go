@@ -96,17 +96,8 @@ func (s *Service) ForgotPassword(ctx context.Context, in ForgotPasswordInput) (C
 		}
 	}
 	hide := client.PreventUserExistenceErrors == PreventUserExistenceEnabled
-	if !found {
-		if hide {
-			return s.simulatedDelivery(pool.ID, in.Username), nil
-		}
-		return CodeDelivery{}, errUnknownForClient()
-	}
-	if !u.Enabled {
-		if hide {
-			return s.simulatedDelivery(pool.ID, in.Username), nil
-		}
-		return CodeDelivery{}, errUserDisabled()
+	if d, refused, err := s.refuseCodeRequest(pool, hide, in.Username, u, found); refused {
+		return d, err
 	}
 	d, to, ok := verifiedDelivery(u.Attributes)
 	if !ok {
@@ -207,17 +198,8 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, in ResendConfirmat
 		return CodeDelivery{}, err
 	}
 	hide := client.PreventUserExistenceErrors == PreventUserExistenceEnabled
-	if !found {
-		if hide {
-			return s.simulatedDelivery(pool.ID, in.Username), nil
-		}
-		return CodeDelivery{}, errUnknownForClient()
-	}
-	if !u.Enabled {
-		if hide {
-			return s.simulatedDelivery(pool.ID, in.Username), nil
-		}
-		return CodeDelivery{}, errUserDisabled()
+	if d, refused, err := s.refuseCodeRequest(pool, hide, in.Username, u, found); refused {
+		return d, err
 	}
 	if u.Status != StatusUnconfirmed {
 		return CodeDelivery{}, invalidParam("User is already confirmed.")
@@ -282,4 +264,22 @@ func (s *Service) AdminResetUserPassword(ctx context.Context, poolID, username s
 	}
 	s.log.InfoContext(ctx, "userpool: password reset by admin", "pool", pool.ID, "username", u.Username)
 	return nil
+}
+
+// refuseCodeRequest answers a code request for a user who does not exist or
+// is disabled (refused is true): a simulated CodeDeliveryDetails when hide
+// (PreventUserExistenceErrors=ENABLED), else UserNotFoundException or
+// NotAuthorizedException "User is disabled.". An enabled user is not
+// refused.
+func (s *Service) refuseCodeRequest(pool Pool, hide bool, typedName string, u User, found bool) (d CodeDelivery, refused bool, err error) {
+	if found && u.Enabled {
+		return CodeDelivery{}, false, nil
+	}
+	if hide {
+		return s.simulatedDelivery(pool.ID, typedName), true, nil
+	}
+	if !found {
+		return CodeDelivery{}, true, errUnknownForClient()
+	}
+	return CodeDelivery{}, true, errUserDisabled()
 }
