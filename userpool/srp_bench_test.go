@@ -18,7 +18,7 @@ func BenchmarkUserSRPAuth(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		cl := newSRPClient(p.ID)
-		params := map[string]string{"USERNAME": "ivy", "SRP_A": cl.srpA()}
+		params := map[string]string{"USERNAME": "ivy", "SRP_A": cl.SRPA()}
 		b.StartTimer()
 		res, err := e.svc.InitiateAuth(ctx, userpool.InitiateAuthInput{ClientID: c.ID,
 			Flow: userpool.AuthFlowUserSRP, Params: params})
@@ -26,7 +26,7 @@ func BenchmarkUserSRPAuth(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		answer, err := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+		answer, err := cl.Answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 		if err != nil {
 			b.Fatal(err)
 		}

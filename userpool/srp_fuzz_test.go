@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -21,113 +19,26 @@ import (
 	"github.com/cognate-dev/cognate/storage"
 	"github.com/cognate-dev/cognate/storage/sql"
 	"github.com/cognate-dev/cognate/userpool"
+	"github.com/cognate-dev/cognate/userpool/srpclient"
 )
 
-// srpClient is a test-only USER_SRP_AUTH client: the client side of
-// reference user-pools.md §5.3, written independently of the server code
-// (as amazon-cognito-identity-js AuthenticationHelper computes it).
-type srpClient struct {
-	poolName string
-	a, A     *big.Int
-}
+// srpClient is the USER_SRP_AUTH client side (userpool/srpclient), written
+// independently of the server code.
+type srpClient = srpclient.Client
 
-var (
-	srpTestN, _ = new(big.Int).SetString(""+
-		"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"+
-		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"+
-		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"+
-		"83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"+
-		"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"+
-		"15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"+
-		"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"+
-		"BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF", 16)
-	srpTestG    = big.NewInt(2)
-	srpTestK, _ = new(big.Int).SetString("538282c4354742d7cbbde2359fcf67f9f5b3a6b08791e5011b43b8a5b66d9ee6", 16)
-)
+func newSRPClient(poolID string) *srpClient { return srpclient.New(poolID) }
 
 // srpTestLayout is the clients' TIMESTAMP format (DateHelper.js).
-const srpTestLayout = "Mon Jan 2 15:04:05 UTC 2006"
+const srpTestLayout = srpclient.TimestampLayout
 
-// newSRPClient draws a (128 random bytes) and computes A = g^a mod N.
-func newSRPClient(poolID string) *srpClient {
-	buf := make([]byte, 128)
-	_, _ = rand.Read(buf)
-	a := new(big.Int).SetBytes(buf)
-	_, poolName, _ := strings.Cut(poolID, "_")
-	return &srpClient{poolName: poolName, a: a, A: new(big.Int).Exp(srpTestG, a, srpTestN)}
-}
-
-// srpA is the SRP_A auth parameter: A.toString(16).
-func (c *srpClient) srpA() string { return c.A.Text(16) }
-
-// srpTestPad is padHex as bytes: minimal big-endian with a 0x00 in front
-// when the top bit is set.
-func srpTestPad(n *big.Int) []byte {
-	b := n.Bytes()
-	if len(b) == 0 || b[0] >= 0x80 {
-		b = append([]byte{0}, b...)
-	}
-	return b
-}
-
-func srpTestHash(parts ...[]byte) *big.Int {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return new(big.Int).SetBytes(h.Sum(nil))
-}
-
-// answer computes the PASSWORD_VERIFIER ChallengeResponses for the
-// challenge parameters params, signing timestamp.
-func (c *srpClient) answer(params map[string]string, password, timestamp string) (map[string]string, error) {
-	B, ok := new(big.Int).SetString(params["SRP_B"], 16)
-	if !ok || new(big.Int).Mod(B, srpTestN).Sign() == 0 {
-		return nil, errors.New("bad SRP_B")
-	}
-	salt, ok := new(big.Int).SetString(params["SALT"], 16)
-	if !ok {
-		return nil, errors.New("bad SALT")
-	}
-	userID := params["USER_ID_FOR_SRP"]
-	u := srpTestHash(srpTestPad(c.A), srpTestPad(B))
-	if u.Sign() == 0 {
-		return nil, errors.New("u is zero")
-	}
-	inner := sha256.Sum256([]byte(c.poolName + userID + ":" + password))
-	x := srpTestHash(srpTestPad(salt), inner[:])
-	// S = (B − k·g^x)^(a + u·x) mod N
-	base := new(big.Int).Sub(B, new(big.Int).Mul(srpTestK, new(big.Int).Exp(srpTestG, x, srpTestN)))
-	base.Mod(base, srpTestN)
-	S := new(big.Int).Exp(base, new(big.Int).Add(c.a, new(big.Int).Mul(u, x)), srpTestN)
-	// K = HKDF-SHA256(salt = padHex(u), ikm = padHex(S), "Caldera Derived Key", 16)
-	prk := hmac.New(sha256.New, srpTestPad(u))
-	prk.Write(srpTestPad(S))
-	okm := hmac.New(sha256.New, prk.Sum(nil))
-	okm.Write([]byte("Caldera Derived Key\x01"))
-	K := okm.Sum(nil)[:16]
-	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])
-	if err != nil {
-		return nil, err
-	}
-	m := hmac.New(sha256.New, K)
-	m.Write([]byte(c.poolName + userID))
-	m.Write(block)
-	m.Write([]byte(timestamp))
-	return map[string]string{
-		"USERNAME":                    userID,
-		"PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
-		"TIMESTAMP":                   timestamp,
-		"PASSWORD_CLAIM_SIGNATURE":    base64.StdEncoding.EncodeToString(m.Sum(nil)),
-	}, nil
-}
+var srpTestN = srpclient.N()
 
 // srpStart runs InitiateAuth USER_SRP_AUTH for username with a new client.
 func (e *env) srpStart(t testing.TB, poolID, clientID, username string) (*srpClient, userpool.AuthResult, error) {
 	t.Helper()
 	c := newSRPClient(poolID)
 	res, err := e.svc.InitiateAuth(t.Context(), userpool.InitiateAuthInput{ClientID: clientID, Flow: userpool.AuthFlowUserSRP,
-		Params: map[string]string{"USERNAME": username, "SRP_A": c.srpA()}})
+		Params: map[string]string{"USERNAME": username, "SRP_A": c.SRPA()}})
 	return c, res, err
 }
 
@@ -141,7 +52,7 @@ func (e *env) srpSignIn(t testing.TB, poolID, clientID, username, password strin
 	if res.ChallengeName != userpool.ChallengePasswordVerifier || res.Session != "" {
 		t.Fatalf("InitiateAuth USER_SRP_AUTH: challenge %q session %q", res.ChallengeName, res.Session)
 	}
-	answer, err := c.answer(res.ChallengeParameters, password, e.clock.Now().UTC().Format(srpTestLayout))
+	answer, err := c.Answer(res.ChallengeParameters, password, e.clock.Now().UTC().Format(srpTestLayout))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +103,7 @@ func TestSRPServiceSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, _ := cl.answer(ch.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer, _ := cl.Answer(ch.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 	answer["PASSWORD_CLAIM_SECRET_BLOCK"] = strings.NewReplacer("+", "-", "/", "_").Replace(
 		strings.TrimRight(answer["PASSWORD_CLAIM_SECRET_BLOCK"], "="))
 	if res, err := e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
@@ -296,7 +207,7 @@ func TestSRPEmailAlias(t *testing.T) {
 	cl := newSRPClient(p.ID)
 	start := func(hashName string) (userpool.AuthResult, error) {
 		return e.svc.InitiateAuth(ctx, userpool.InitiateAuthInput{ClientID: c.ID, Flow: userpool.AuthFlowUserSRP,
-			Params: map[string]string{"USERNAME": email, "SRP_A": cl.srpA(), "SECRET_HASH": userpool.SecretHash(secret, hashName, c.ID)}})
+			Params: map[string]string{"USERNAME": email, "SRP_A": cl.SRPA(), "SECRET_HASH": userpool.SecretHash(secret, hashName, c.ID)}})
 	}
 	_, err = start("someone-else")
 	wantFault(t, err, fault.NotAuthorized, "Unable to verify secret hash for client "+c.ID)
@@ -307,7 +218,7 @@ func TestSRPEmailAlias(t *testing.T) {
 	if res.ChallengeParameters["USER_ID_FOR_SRP"] != u.Username || res.ChallengeParameters["USERNAME"] != u.Username {
 		t.Fatalf("challenge %v, want USER_ID_FOR_SRP %s", res.ChallengeParameters, u.Username)
 	}
-	answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer, _ := cl.Answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 	respond := func() (userpool.AuthResult, error) {
 		return e.svc.RespondToAuthChallenge(ctx, userpool.ChallengeInput{ClientID: c.ID,
 			Name: userpool.ChallengePasswordVerifier, Responses: answer})
@@ -329,7 +240,7 @@ func TestSRPEmailAlias(t *testing.T) {
 	}
 	params := maps.Clone(res.ChallengeParameters)
 	params["USER_ID_FOR_SRP"] = email
-	answer, _ = cl.answer(params, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer, _ = cl.Answer(params, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 	answer["SECRET_HASH"] = userpool.SecretHash(secret, email, c.ID)
 	_, err = respond()
 	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
@@ -352,7 +263,7 @@ func TestSRPLockout(t *testing.T) {
 	wantFault(t, err, fault.NotAuthorized, "Password attempts exceeded")
 	// ...is refused at the proof step while the name is locked,
 	respond := func() (userpool.AuthResult, error) {
-		answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+		answer, _ := cl.Answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 		return e.svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: c.ID,
 			Name: userpool.ChallengePasswordVerifier, Responses: answer})
 	}
@@ -372,7 +283,7 @@ func TestSRPConcurrentReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, _ := cl.answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	answer, _ := cl.Answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -443,11 +354,11 @@ func FuzzSRPVerify(f *testing.F) {
 	}
 	now := e.clock.Now().UTC()
 	ts := now.Format(srpTestLayout)
-	good, err := cl.answer(res.ChallengeParameters, goodPassword, ts)
+	good, err := cl.Answer(res.ChallengeParameters, goodPassword, ts)
 	if err != nil {
 		f.Fatal(err)
 	}
-	wrong, _ := cl.answer(res.ChallengeParameters, "Wrong-pass1", ts)
+	wrong, _ := cl.Answer(res.ChallengeParameters, "Wrong-pass1", ts)
 	block, sig := good["PASSWORD_CLAIM_SECRET_BLOCK"], good["PASSWORD_CLAIM_SIGNATURE"]
 	urlBlock := strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(block, "="))
 	tampered := []byte(block)

@@ -1,9 +1,6 @@
 package web_test
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"math/big"
@@ -18,96 +15,30 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cognate-dev/cognate/userpool"
+	"github.com/cognate-dev/cognate/userpool/srpclient"
 )
 
 // USER_SRP_AUTH through aws-sdk-go-v2 against the real server, with a
 // test-only SRP client written from reference user-pools.md §5.3 (what
 // amazon-cognito-identity-js and Amplify v6 compute).
 
-var (
-	srpN, _ = new(big.Int).SetString(""+
-		"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"+
-		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"+
-		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"+
-		"83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"+
-		"E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"+
-		"15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7"+
-		"ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C"+
-		"BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF", 16)
-	srpG = big.NewInt(2)
-	// srpK = H(padHex(N) ‖ padHex(g)) (§5.1).
-	srpK = srpHashInt(srpPad(srpN), srpPad(srpG))
-)
-
 // srpLayout is the clients' TIMESTAMP format, "EEE MMM d HH:mm:ss z yyyy".
-const srpLayout = "Mon Jan 2 15:04:05 UTC 2006"
+const srpLayout = srpclient.TimestampLayout
 
-// srpPad is padHex as bytes: minimal big-endian, 0x00 prepended when the
-// top bit is set.
-func srpPad(n *big.Int) []byte {
-	b := n.Bytes()
-	if len(b) == 0 || b[0] >= 0x80 {
-		b = append([]byte{0}, b...)
-	}
-	return b
-}
+// srpClient is one client-side SRP exchange (userpool/srpclient).
+type srpClient struct{ *srpclient.Client }
 
-func srpHashInt(parts ...[]byte) *big.Int {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return new(big.Int).SetBytes(h.Sum(nil))
-}
-
-// srpClient is one client-side SRP exchange: a random a and A = g^a mod N.
-type srpClient struct {
-	poolName string
-	a, A     *big.Int
-}
-
-func newSRPClient(poolID string) *srpClient {
-	buf := make([]byte, 128)
-	_, _ = rand.Read(buf)
-	a := new(big.Int).SetBytes(buf)
-	_, name, _ := strings.Cut(poolID, "_")
-	return &srpClient{poolName: name, a: a, A: new(big.Int).Exp(srpG, a, srpN)}
-}
+func newSRPClient(poolID string) *srpClient { return &srpClient{srpclient.New(poolID)} }
 
 // answer returns the PASSWORD_VERIFIER ChallengeResponses for params,
-// signing timestamp (§5.3).
+// signing timestamp (§5.3); a malformed challenge fails the test.
 func (c *srpClient) answer(t *testing.T, params map[string]string, password, timestamp string) map[string]string {
 	t.Helper()
-	B, ok1 := new(big.Int).SetString(params["SRP_B"], 16)
-	salt, ok2 := new(big.Int).SetString(params["SALT"], 16)
-	if !ok1 || !ok2 || new(big.Int).Mod(B, srpN).Sign() == 0 {
-		t.Fatalf("challenge parameters %v", params)
-	}
-	userID := params["USER_ID_FOR_SRP"]
-	u := srpHashInt(srpPad(c.A), srpPad(B))
-	inner := sha256.Sum256([]byte(c.poolName + userID + ":" + password))
-	x := srpHashInt(srpPad(salt), inner[:])
-	base := new(big.Int).Sub(B, new(big.Int).Mul(srpK, new(big.Int).Exp(srpG, x, srpN)))
-	base.Mod(base, srpN)
-	S := new(big.Int).Exp(base, new(big.Int).Add(c.a, new(big.Int).Mul(u, x)), srpN)
-	prk := hmac.New(sha256.New, srpPad(u))
-	prk.Write(srpPad(S))
-	okm := hmac.New(sha256.New, prk.Sum(nil))
-	okm.Write([]byte("Caldera Derived Key\x01"))
-	block, err := base64.StdEncoding.DecodeString(params["SECRET_BLOCK"])
+	r, err := c.Answer(params, password, timestamp)
 	if err != nil {
-		t.Fatalf("SECRET_BLOCK: %v", err)
+		t.Fatalf("challenge parameters %v: %v", params, err)
 	}
-	m := hmac.New(sha256.New, okm.Sum(nil)[:16])
-	m.Write([]byte(c.poolName + userID))
-	m.Write(block)
-	m.Write([]byte(timestamp))
-	return map[string]string{
-		"USERNAME":                    userID,
-		"PASSWORD_CLAIM_SECRET_BLOCK": params["SECRET_BLOCK"],
-		"TIMESTAMP":                   timestamp,
-		"PASSWORD_CLAIM_SIGNATURE":    base64.StdEncoding.EncodeToString(m.Sum(nil)),
-	}
+	return r
 }
 
 // srpFixture is a harness with one pool.
@@ -164,7 +95,7 @@ func (f srpFixture) user(t *testing.T, name string, attrs ...types.AttributeType
 func (f srpFixture) start(t *testing.T, clientID, username string, extra ...string) (*srpClient, *cip.InitiateAuthOutput, error) {
 	t.Helper()
 	c := newSRPClient(f.poolID)
-	params := map[string]string{"USERNAME": username, "SRP_A": c.A.Text(16)}
+	params := map[string]string{"USERNAME": username, "SRP_A": c.SRPA()}
 	for i := 0; i+1 < len(extra); i += 2 {
 		params[extra[i]] = extra[i+1]
 	}
@@ -455,7 +386,7 @@ func TestSRPSecretBlockThroughSDK(t *testing.T) {
 	}
 
 	// Bad SRP_A values.
-	for _, srpA := range []string{"xyz", "0", "-5", srpN.Text(16), new(big.Int).Mul(srpN, big.NewInt(3)).Text(16)} {
+	for _, srpA := range []string{"xyz", "0", "-5", srpclient.N().Text(16), new(big.Int).Mul(srpclient.N(), big.NewInt(3)).Text(16)} {
 		_, err := f.h.public.InitiateAuth(t.Context(), &cip.InitiateAuthInput{ClientId: aws.String(clientID),
 			AuthFlow: types.AuthFlowTypeUserSrpAuth, AuthParameters: map[string]string{"USERNAME": "alice", "SRP_A": srpA}})
 		srpWantError(t, err, "InvalidParameterException", "")
@@ -467,7 +398,7 @@ func TestSRPSecretBlockThroughSDK(t *testing.T) {
 	// lengths) is fine.
 	for {
 		c := newSRPClient(f.poolID)
-		if s := c.A.Text(16); len(s)%2 == 1 {
+		if s := c.SRPA(); len(s)%2 == 1 {
 			out, err := f.h.public.InitiateAuth(t.Context(), &cip.InitiateAuthInput{ClientId: aws.String(clientID),
 				AuthFlow: types.AuthFlowTypeUserSrpAuth, AuthParameters: map[string]string{"USERNAME": "alice", "SRP_A": strings.ToUpper(s)}})
 			if err != nil {
