@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,6 +140,60 @@ func TestErrorsAreCountedByName(t *testing.T) {
 	var decoded result
 	if err := json.Unmarshal(out.Bytes(), &decoded); err != nil || decoded.ByName["AccessDenied"] != r.Errors || decoded.RPS <= 0 {
 		t.Fatalf("--json line %q: %+v %v", out.String(), decoded, err)
+	}
+}
+
+// TestWrkScript writes a script for each replayable scenario and, where wrk
+// is installed (COGNATE_WRK_TESTS=1, as in CI, makes its absence a failure),
+// replays it for a second against the real server: every answer must be 200.
+func TestWrkScript(t *testing.T) {
+	data := startDev(t)
+	wrk, lookErr := exec.LookPath("wrk")
+	if lookErr != nil && os.Getenv("COGNATE_WRK_TESTS") == "1" {
+		t.Fatal("wrk is not installed (COGNATE_WRK_TESTS=1)")
+	}
+	for _, scenario := range []string{scGetIDExisting, scCredentials, scSignInRefresh} {
+		t.Run(scenario, func(t *testing.T) {
+			cmd := rootCmd()
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(io.Discard)
+			cmd.SetArgs([]string{"wrk-script", "--dev-json", filepath.Join(data, app.DevInfoFile), "--scenario", scenario, "--users", "2"})
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			script := out.String()
+			if n := strings.Count(script, "[==["); n != 2 || !strings.Contains(script, wrkScenarios[scenario]) {
+				t.Fatalf("script with %d bodies:\n%s", n, script)
+			}
+			if lookErr != nil {
+				t.Skip("wrk is not installed")
+			}
+			path := filepath.Join(t.TempDir(), scenario+".lua")
+			if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var dev app.DevInfo
+			b, _ := os.ReadFile(filepath.Join(data, app.DevInfoFile))
+			if err := json.Unmarshal(b, &dev); err != nil {
+				t.Fatal(err)
+			}
+			res, err := exec.Command(wrk, "-t", "1", "-c", "2", "-d", "1s", "-s", path, dev.Endpoint+"/").CombinedOutput()
+			if err != nil {
+				t.Fatalf("wrk: %v\n%s", err, res)
+			}
+			if !strings.Contains(string(res), "Requests/sec:") || strings.Contains(string(res), "Non-2xx") ||
+				strings.Contains(string(res), "Socket errors") {
+				t.Fatalf("wrk output:\n%s", res)
+			}
+		})
+	}
+	cmd := rootCmd()
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"wrk-script", "--dev-json", filepath.Join(data, app.DevInfoFile), "--scenario", scGetIDNew})
+	if err := cmd.Execute(); err == nil {
+		t.Fatal("a scenario wrk cannot replay was accepted")
 	}
 }
 

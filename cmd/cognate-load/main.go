@@ -106,7 +106,7 @@ func rootCmd() *cobra.Command {
 		Short:        "Load a running Cognate server and print rps, latency percentiles and errors",
 		SilenceUsage: true,
 	}
-	root.AddCommand(runCmd(), seedCmd())
+	root.AddCommand(runCmd(), seedCmd(), wrkScriptCmd())
 	return root
 }
 

@@ -222,9 +222,7 @@ func (f *fixture) newOp(scenario string, worker int) (op, error) {
 	}
 	switch scenario {
 	case scGetIDExisting:
-		return roundRobin(targetGetID, bodies(func(u *loadUser) any {
-			return map[string]any{"IdentityPoolId": f.t.IdentityPoolID, "Logins": u.logins(f.t)}
-		})), nil
+		return roundRobin(targetGetID, bodies(func(u *loadUser) any { return f.requestBody(scenario, u) })), nil
 	case scGetIDNew:
 		if f.t.IdentityPoolID == "" {
 			return nil, errors.New("getid-new needs --identity-pool-id (or --dev-json)")
@@ -242,23 +240,31 @@ func (f *fixture) newOp(scenario string, worker int) (op, error) {
 			return nil
 		}, nil
 	case scCredentials:
-		return roundRobin(targetGetCredentials, bodies(func(u *loadUser) any {
-			return map[string]any{"IdentityId": u.identityID, "Logins": u.logins(f.t)}
-		})), nil
-	case scSignInPassword:
-		return roundRobin(targetInitiateAuth, bodies(func(u *loadUser) any {
-			return map[string]any{"ClientId": f.t.ClientID, "AuthFlow": "USER_PASSWORD_AUTH",
-				"AuthParameters": map[string]string{"USERNAME": u.name, "PASSWORD": loadPassword}}
-		})), nil
-	case scSignInRefresh:
-		return roundRobin(targetInitiateAuth, bodies(func(u *loadUser) any {
-			return map[string]any{"ClientId": f.t.ClientID, "AuthFlow": "REFRESH_TOKEN_AUTH",
-				"AuthParameters": map[string]string{"REFRESH_TOKEN": u.refreshToken}}
-		})), nil
+		return roundRobin(targetGetCredentials, bodies(func(u *loadUser) any { return f.requestBody(scenario, u) })), nil
+	case scSignInPassword, scSignInRefresh:
+		return roundRobin(targetInitiateAuth, bodies(func(u *loadUser) any { return f.requestBody(scenario, u) })), nil
 	case scAuthorize:
 		return f.authorizeOp(pick), nil
 	}
 	return nil, fmt.Errorf("unknown scenario %q (want one of %s or all)", scenario, strings.Join(allScenarios, ", "))
+}
+
+// requestBody is the JSON body of a scenario's request for u, for the
+// scenarios whose requests are the same bytes every time for one user.
+func (f *fixture) requestBody(scenario string, u *loadUser) any {
+	switch scenario {
+	case scGetIDExisting:
+		return map[string]any{"IdentityPoolId": f.t.IdentityPoolID, "Logins": u.logins(f.t)}
+	case scCredentials:
+		return map[string]any{"IdentityId": u.identityID, "Logins": u.logins(f.t)}
+	case scSignInPassword:
+		return map[string]any{"ClientId": f.t.ClientID, "AuthFlow": "USER_PASSWORD_AUTH",
+			"AuthParameters": map[string]string{"USERNAME": u.name, "PASSWORD": loadPassword}}
+	case scSignInRefresh:
+		return map[string]any{"ClientId": f.t.ClientID, "AuthFlow": "REFRESH_TOKEN_AUTH",
+			"AuthParameters": map[string]string{"REFRESH_TOKEN": u.refreshToken}}
+	}
+	return nil
 }
 
 // resignEvery is how long a worker reuses one signed resource request. The
