@@ -14,8 +14,7 @@ var _ broker.Store = (*identityPoolStore)(nil)
 // identityPoolStore implements broker.Store on the identity_pools,
 // identities and identity_logins tables.
 type identityPoolStore struct {
-	db   *DB
-	memo poolMemo // GetPool's decoded JSON columns, by their stored text
+	db *DB
 }
 
 const identityPoolCols = `id, name, allow_unauthenticated, allow_classic_flow, supported_login_providers,
@@ -55,21 +54,15 @@ func (s *identityPoolStore) CreatePool(ctx context.Context, p broker.Pool) error
 }
 
 // GetPool returns the identity pool with ID id; storage.ErrNotFound if there
-// is none.
-//
-// The row is read every time; decoding its JSON columns is skipped when they
-// hold the same text as at this pool's previous read (see poolMemo).
+// is none. A pool read within ReadCacheTTL is answered from memory (a copy:
+// the caller may change it).
 func (s *identityPoolStore) GetPool(ctx context.Context, id string) (broker.Pool, error) {
-	var p broker.Pool
-	var raw poolJSONText
-	err := s.db.queryRow(ctx, `SELECT `+identityPoolCols+` FROM identity_pools WHERE id = $1`, []any{id},
-		&p.ID, &p.Name, &p.AllowUnauthenticated, &p.AllowClassicFlow,
-		&raw[0], &p.DeveloperProviderName, &raw[1], &raw[2], &raw[3], &raw[4], &raw[5], &raw[6],
-		&p.GuestPolicy, timeCol{&p.CreatedAt}, timeCol{&p.UpdatedAt})
-	if err == nil {
-		err = s.memo.decode(&p, &raw)
-	}
-	return p, s.db.wrap("get identity pool", err)
+	return s.db.cache.pool(id, func() (broker.Pool, error) {
+		p, err := scanIdentityPool(func(dest ...any) error {
+			return s.db.queryRow(ctx, `SELECT `+identityPoolCols+` FROM identity_pools WHERE id = $1`, []any{id}, dest...)
+		})
+		return p, s.db.wrap("get identity pool", err)
+	})
 }
 
 // UpdatePool replaces every stored field of the pool with ID p.ID;
@@ -80,11 +73,13 @@ func (s *identityPoolStore) UpdatePool(ctx context.Context, p broker.Pool) error
 	if e.err != nil {
 		return s.db.wrap("update identity pool", e.err)
 	}
-	err := s.db.execOne(ctx, `UPDATE identity_pools SET name = $2, allow_unauthenticated = $3,
+	err := s.db.cache.writing(func() error {
+		return s.db.execOne(ctx, `UPDATE identity_pools SET name = $2, allow_unauthenticated = $3,
 		allow_classic_flow = $4, supported_login_providers = $5, developer_provider_name = $6,
 		openid_connect_provider_arns = $7, cognito_providers = $8, saml_provider_arns = $9,
 		tags = $10, roles = $11, role_mappings = $12, guest_policy = $13, created_at = $14, updated_at = $15
 		WHERE id = $1`, args...)
+	})
 	return s.db.wrap("update identity pool", err)
 }
 
@@ -107,7 +102,7 @@ var deletePoolQueries = []string{
 //
 // at is the revocation time: the broker's clock when it deleted the pool.
 func (s *identityPoolStore) DeletePool(ctx context.Context, id string, at time.Time) error {
-	err := s.db.inTx(ctx, deletePoolQueries, func(stmts []*stdsql.Stmt) error {
+	err := s.db.cachedTx(ctx, deletePoolQueries, func(stmts []*stdsql.Stmt) error {
 		if err := execOneStmt(ctx, stmts[0], id); err != nil {
 			return err
 		}
@@ -177,25 +172,32 @@ func scanIdentity(rows *stdsql.Rows) (broker.Identity, error) {
 
 // GetIdentity returns the identity with ID identityID and its logins ordered
 // by provider, then subject (nil for a guest); storage.ErrNotFound if there
-// is none. One query, one round trip.
+// is none. One query, one round trip; an identity read within ReadCacheTTL
+// is answered from memory (a copy).
 func (s *identityPoolStore) GetIdentity(ctx context.Context, identityID string) (broker.Identity, error) {
-	rows, err := s.db.query(ctx, identityWithLoginsQuery, identityID)
-	if err != nil {
-		return broker.Identity{}, s.db.wrap("get identity", err)
-	}
-	id, err := scanIdentity(rows)
-	return id, s.db.wrap("get identity", err)
+	return s.db.cache.identity(identityID, func() (broker.Identity, error) {
+		rows, err := s.db.query(ctx, identityWithLoginsQuery, identityID)
+		if err != nil {
+			return broker.Identity{}, s.db.wrap("get identity", err)
+		}
+		id, err := scanIdentity(rows)
+		return id, s.db.wrap("get identity", err)
+	})
 }
 
 // FindIdentityByLogin returns the identity the login (poolID, provider,
 // subject) is linked to, with all its logins ordered by provider, then
 // subject; storage.ErrNotFound if the login is not linked. One query, one
-// round trip: a primary-key search on identity_logins, then identities.
+// round trip: a primary-key search on identity_logins, then identities. A
+// login found within ReadCacheTTL is answered from memory; one not linked
+// is read again every time.
 func (s *identityPoolStore) FindIdentityByLogin(ctx context.Context, poolID, provider, subject string) (broker.Identity, error) {
-	rows, err := s.db.query(ctx, identityByLoginQuery, poolID, provider, subject)
-	if err != nil {
-		return broker.Identity{}, s.db.wrap("find identity by login", err)
-	}
-	id, err := scanIdentity(rows)
-	return id, s.db.wrap("find identity by login", err)
+	return s.db.cache.identityByLogin(poolID, provider, subject, func() (broker.Identity, error) {
+		rows, err := s.db.query(ctx, identityByLoginQuery, poolID, provider, subject)
+		if err != nil {
+			return broker.Identity{}, s.db.wrap("find identity by login", err)
+		}
+		id, err := scanIdentity(rows)
+		return id, s.db.wrap("find identity by login", err)
+	})
 }

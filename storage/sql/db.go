@@ -40,10 +40,13 @@ type DB struct {
 	// creates batches CreateIdentity calls into group commits (batch.go);
 	// nil unless the dialect sets batchCreates.
 	creates *createBatcher
+
+	// cache holds the records read on every GetId and GetCredentialsForIdentity (readcache.go).
+	cache *readCache
 }
 
 func newDB(w, r *stdsql.DB, d *dialect) *DB {
-	db := &DB{w: w, r: r, dialect: d}
+	db := &DB{w: w, r: r, dialect: d, cache: newReadCache(ReadCacheTTL)}
 	db.ws.db, db.rs.db = w, r
 	db.userPools = &userPoolStore{db}
 	db.identityPools = &identityPoolStore{db: db}

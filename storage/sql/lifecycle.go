@@ -80,7 +80,7 @@ func checkChange(c broker.LoginsChange) error {
 // change under plan). Any failure rolls the whole change back.
 func (s *identityPoolStore) ChangeLogins(ctx context.Context, poolID string, ids []string, logins []broker.Login,
 	plan func(broker.LoginsView) (broker.LoginsChange, error)) error {
-	err := s.db.inTx(ctx, changeLoginsQueries, func(stmts []*stdsql.Stmt) error {
+	err := s.db.cachedTx(ctx, changeLoginsQueries, func(stmts []*stdsql.Stmt) error {
 		view, err := readLoginsView(ctx, stmts, poolID, ids, logins)
 		if err != nil {
 			return err

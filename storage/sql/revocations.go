@@ -124,7 +124,7 @@ func (s *identityPoolStore) DeleteIdentities(ctx context.Context, ids []string, 
 		return nil, nil
 	}
 	var missing []string
-	err = s.db.inTx(ctx, deleteIdentitiesQueries, func(stmts []*stdsql.Stmt) error {
+	err = s.db.cachedTx(ctx, deleteIdentitiesQueries, func(stmts []*stdsql.Stmt) error {
 		missing = missing[:0]
 		for _, id := range ids {
 			err := execOneStmt(ctx, stmts[0], id)
@@ -162,7 +162,7 @@ func (s *identityPoolStore) SetIdentityDisabled(ctx context.Context, identityID 
 	if err != nil {
 		return s.db.wrap("set identity disabled", err)
 	}
-	err = s.db.inTx(ctx, setIdentityDisabledQueries, func(stmts []*stdsql.Stmt) error {
+	err = s.db.cachedTx(ctx, setIdentityDisabledQueries, func(stmts []*stdsql.Stmt) error {
 		if err := execOneStmt(ctx, stmts[0], identityID, disabled, atArg); err != nil {
 			return err
 		}

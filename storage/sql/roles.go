@@ -54,12 +54,15 @@ func (s *roleStore) GetRoleByName(ctx context.Context, name string) (policy.Role
 }
 
 // GetRoleByARN returns the role with exactly this ARN; storage.ErrNotFound if
-// there is none.
+// there is none. A role read within ReadCacheTTL is answered from memory
+// (a copy).
 func (s *roleStore) GetRoleByARN(ctx context.Context, arn string) (policy.Role, error) {
-	r, err := scanRole(func(dest ...any) error {
-		return s.db.queryRow(ctx, `SELECT `+roleCols+` FROM roles WHERE arn = $1`, []any{arn}, dest...)
+	return s.db.cache.role(arn, func() (policy.Role, error) {
+		r, err := scanRole(func(dest ...any) error {
+			return s.db.queryRow(ctx, `SELECT `+roleCols+` FROM roles WHERE arn = $1`, []any{arn}, dest...)
+		})
+		return r, s.db.wrap("get role", err)
 	})
-	return r, s.db.wrap("get role", err)
 }
 
 // ListRoles returns up to limit roles (all when limit <= 0) whose name sorts
@@ -87,7 +90,7 @@ var updateRoleQueries = []string{
 func (s *roleStore) UpdateRole(ctx context.Context, name string, update func(policy.Role) (policy.Role, error)) (policy.Role, error) {
 	var out policy.Role
 	var updateErr error
-	err := s.db.inTx(ctx, updateRoleQueries, func(stmts []*stdsql.Stmt) error {
+	err := s.db.cachedTx(ctx, updateRoleQueries, func(stmts []*stdsql.Stmt) error {
 		old, err := scanRole(stmts[0].QueryRowContext(ctx, name).Scan)
 		if err != nil {
 			return err
@@ -133,7 +136,7 @@ var deleteRoleQueries = []string{
 // there is none, policy.ErrRoleHasAttachedPolicies or
 // policy.ErrRoleHasInlinePolicies (and nothing deleted) while it has any.
 func (s *roleStore) DeleteRole(ctx context.Context, name string) error {
-	err := s.db.inTx(ctx, deleteRoleQueries, func(stmts []*stdsql.Stmt) error {
+	err := s.db.cachedTx(ctx, deleteRoleQueries, func(stmts []*stdsql.Stmt) error {
 		var attached, inline bool
 		if err := stmts[0].QueryRowContext(ctx, name).Scan(&attached, &inline); err != nil {
 			return err
