@@ -4,6 +4,8 @@ import (
 	"context"
 	stdsql "database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/audit"
@@ -22,7 +24,7 @@ func (db *DB) AppendAudit(ctx context.Context, events []audit.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	args := make([][]any, len(events))
+	args := make([]any, 0, len(events)*auditColCount)
 	for i, e := range events {
 		if e.At.IsZero() {
 			return fmt.Errorf("sql: append audit: event %d has no time", i)
@@ -36,18 +38,59 @@ func (db *DB) AppendAudit(ctx context.Context, events []audit.Event) error {
 		if enc.err != nil {
 			return fmt.Errorf("sql: append audit: %w", enc.err)
 		}
-		args[i] = []any{audit.NewID(e.At), at, string(e.Kind), e.Actor, e.PoolID, e.IdentityID, detail}
+		args = append(args, audit.NewID(e.At), at, string(e.Kind), e.Actor, e.PoolID, e.IdentityID, detail)
 	}
-	err := db.inTx(ctx, []string{`INSERT INTO audit_events (` + auditCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7)`},
-		func(stmts []*stdsql.Stmt) error {
-			for _, a := range args {
-				if _, err := stmts[0].ExecContext(ctx, a...); err != nil {
-					return err
-				}
+	// Multi-row INSERTs of auditChunk rows, then one for the rest: one
+	// statement per chunk instead of one per event.
+	full, rest := len(events)/auditChunk, len(events)%auditChunk
+	queries := []string{auditInsert(auditChunk)}
+	if rest > 0 {
+		queries = append(queries, auditInsert(rest))
+	}
+	err := db.inTx(ctx, queries, func(stmts []*stdsql.Stmt) error {
+		per := auditChunk * auditColCount
+		for c := range full {
+			if _, err := stmts[0].ExecContext(ctx, args[c*per:(c+1)*per]...); err != nil {
+				return err
 			}
-			return nil
-		})
+		}
+		if rest > 0 {
+			if _, err := stmts[1].ExecContext(ctx, args[full*per:]...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	return db.wrap("append audit", err)
+}
+
+// auditColCount is the number of auditCols; auditChunk rows go in one
+// INSERT (7 × 32 = 224 parameters, under SQLite's 999).
+const (
+	auditColCount = 7
+	auditChunk    = 32
+)
+
+// auditInsert is an INSERT of rows audit events, with parameters $1... in
+// auditCols order, row after row.
+func auditInsert(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO audit_events (` + auditCols + `) VALUES `)
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range auditColCount {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(r*auditColCount + c + 1))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // auditIDCeiling sorts after every audit ID (they are lowercase hex).

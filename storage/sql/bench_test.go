@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"context"
 	stdsql "database/sql"
 	"fmt"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
+	"github.com/cognate-dev/cognate/internal/audit"
 )
 
 const benchIdentities = 10000
@@ -159,4 +161,30 @@ func BenchmarkCreateIdentityParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchAuditIdentities is how many identities the audit benchmark's events name.
+var benchAuditIdentities = 32
+
+// BenchmarkAppendAudit stores credentials-issued events in batches of 256
+// (the audit log's default batch), as GetCredentialsForIdentity produces
+// them: ns/op is per event.
+func BenchmarkAppendAudit(b *testing.B) {
+	db := openTemp(b)
+	ctx := context.Background()
+	now := time.Now()
+	batch := make([]audit.Event, 256)
+	for i := range batch {
+		batch[i] = audit.Event{Kind: audit.CredentialsIssued, PoolID: durPool,
+			IdentityID: fmt.Sprintf("us-east-1:%08x-0000-4000-8000-%012x", i%benchAuditIdentities, i*7919%benchAuditIdentities), At: now,
+			Detail: map[string]string{audit.DetailAccessKeyID: "ASIAEXAMPLEEXAMPLE12", audit.DetailRoleARN: "arn:aws:iam::000000000000:role/r",
+				audit.DetailExpiration: now.Format(time.RFC3339)}}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += len(batch) {
+		if err := db.AppendAudit(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -82,6 +82,10 @@ var sqlitePragmas = []string{
 	"journal_mode(WAL)",
 	"synchronous(FULL)",
 	"foreign_keys(1)",
+	// Statement journals (a multi-row INSERT inside a transaction keeps
+	// one, to undo just that statement) and temporary tables stay in
+	// memory instead of temporary files.
+	"temp_store(MEMORY)",
 }
 
 // OpenSQLite opens (creating it and its parent directory if needed) the
