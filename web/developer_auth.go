@@ -63,7 +63,7 @@ func (s *Server) developerAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Method != http.MethodPost || req.URL.Path != "/" || !ok || !developerOps[op] {
 			return next(c)
 		}
-		body, err := io.ReadAll(req.Body)
+		body, err := readBody(req)
 		if err != nil {
 			var he *echo.HTTPError
 			if errors.As(err, &he) {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -46,7 +45,7 @@ func (s *Server) resourceServer(h func(c echo.Context, body []byte) (any, error)
 func (s *Server) signedNative(h func(c echo.Context, body []byte) (any, error), resourceServers bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		body, err := io.ReadAll(req.Body)
+		body, err := readBody(req)
 		if err != nil {
 			return s.writeJSONError(c, bodyReadError(err))
 		}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/xml"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -38,7 +37,7 @@ type responseMetadata struct {
 // handleQuery serves form-encoded query-protocol requests.
 func (s *Server) handleQuery(c echo.Context) error {
 	req := c.Request()
-	body, err := io.ReadAll(req.Body)
+	body, err := readBody(req)
 	if err != nil {
 		return s.writeQueryError(c, bodyReadError(err))
 	}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -100,7 +101,7 @@ func New(cfg Config) *Server {
 	e.Use(s.accessLog)
 	e.Use(s.metricsMiddleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimit(strconv.Itoa(maxBody/1024) + "K"))
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins: []string{"*"},
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},

@@ -545,6 +545,13 @@ func TestUserPoolShapeValidation(t *testing.T) {
 			"1 validation error detected: Value null at 'accessToken' failed to satisfy constraint: Member must not be null"},
 		{"ConfirmSignUp", `{"ClientId":"abc","Username":"u","ConfirmationCode":"   "}`, 400, "InvalidParameterException", ""},
 		{"SignUp", `{"ClientId":`, 400, "SerializationException", ""},
+		{"SignUp", `{"ClientId":"abc"} {}`, 400, "SerializationException", ""},
+		{"SignUp", `{"ClientId":7,"Username":"u","Password":"Abcdefg1!"}`, 400, "SerializationException", ""},
+		{"SignUp", `["ClientId"]`, 400, "SerializationException", ""},
+		// Member names match without regard to case, as encoding/json
+		// does: the request reaches validation (a bad client ID pattern).
+		{"SignUp", `{"clientid":"a b","USERNAME":"u","password":"Abcdefg1!"}`, 400, "InvalidParameterException",
+			`1 validation error detected: Value at 'clientId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+]+`},
 		{"NoSuchOperation", `{}`, 400, "UnknownOperationException", ""},
 	}
 	for _, tc := range tests {
