@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cognate-dev/cognate/internal/metrics"
 	"github.com/cognate-dev/cognate/internal/reqid"
 )
 
@@ -118,9 +119,11 @@ func (l *Log) Record(ctx context.Context, e Event) {
 	}
 }
 
-// drop counts a dropped event and warns, at most every 10 seconds.
+// drop counts a dropped event (Dropped and the metric) and warns, at most
+// every 10 seconds.
 func (l *Log) drop(ctx context.Context, kind Kind) {
 	n := l.dropped.Add(1)
+	metrics.AuditEventsLost.WithLabelValues(metrics.AuditLostDropped).Inc()
 	now := time.Now().UnixNano()
 	last := l.lastDropLog.Load()
 	if now-last >= int64(10*time.Second) && l.lastDropLog.CompareAndSwap(last, now) {
@@ -248,7 +251,8 @@ func (l *Log) run() {
 	}
 }
 
-// write stores batch; a failure is logged and counted, the events lost.
+// write stores batch; a failure is logged and counted (Failed and the
+// metric), the events lost.
 func (l *Log) write(batch []Event) error {
 	if len(batch) == 0 {
 		return nil
@@ -258,6 +262,7 @@ func (l *Log) write(batch []Event) error {
 	err := l.store.AppendAudit(ctx, batch)
 	if err != nil {
 		l.failed.Add(uint64(len(batch)))
+		metrics.AuditEventsLost.WithLabelValues(metrics.AuditLostWriteFailed).Add(float64(len(batch)))
 		l.log.Error("audit: events lost: write failed", "count", len(batch), "err", err.Error())
 	}
 	return err

@@ -54,10 +54,24 @@ var (
 		Name: "cognate_verification_denials_total",
 		Help: "Signed requests refused by verify-and-authorize, by result code.",
 	}, []string{"code"})
+
+	// AuditEventsLost counts audit events that never reached the store, by
+	// reason: "dropped" (Record found the buffer full, or the log closed) or
+	// "write_failed" (the store refused the batch).
+	AuditEventsLost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cognate_audit_events_lost_total",
+		Help: "Audit events lost before reaching the store, by reason (dropped or write_failed).",
+	}, []string{"reason"})
+)
+
+// The reason label values of AuditEventsLost.
+const (
+	AuditLostDropped     = "dropped"
+	AuditLostWriteFailed = "write_failed"
 )
 
 func init() {
-	Registry.MustRegister(Requests, RequestDuration, CredentialsIssued, SignInFailures, VerificationDenials,
+	Registry.MustRegister(Requests, RequestDuration, CredentialsIssued, SignInFailures, VerificationDenials, AuditEventsLost,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
