@@ -151,9 +151,10 @@ func (s *Server) verifyAdmin(req *http.Request, body []byte, service string) err
 // configured resource servers' credentials (Config.ResourceServers).
 func (s *Server) verifySigned(req *http.Request, body []byte, service string, resourceServers bool) error {
 	_, err := sigv4.Verify(req, body, sigv4.Options{
-		Now:     s.now(),
-		MaxSkew: s.cfg.MaxClockSkew,
-		Service: service,
+		Now:         s.now(),
+		MaxSkew:     s.cfg.MaxClockSkew,
+		Service:     service,
+		SigningKeys: &s.signingKeys,
 		Secret: func(_ context.Context, akid, _ string) (string, error) {
 			if s.cfg.AdminAccessKeyID != "" &&
 				subtle.ConstantTimeCompare([]byte(akid), []byte(s.cfg.AdminAccessKeyID)) == 1 {
@@ -210,8 +211,9 @@ func jsonStatus(code fault.Code) int {
 func (s *Server) writeJSONError(c echo.Context, err error) error {
 	fe := fault.As(err)
 	ctx := c.Request().Context()
+	status := jsonStatus(fe.Code)
 	if fe.Code == fault.Internal {
-		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
+		status = s.internalError(c, err)
 	} else if fe.Unwrap() != nil {
 		s.log.InfoContext(ctx, "request refused", "code", string(fe.Code), "cause", fe.Unwrap().Error())
 	}
@@ -219,7 +221,28 @@ func (s *Server) writeJSONError(c echo.Context, err error) error {
 	h.Set(echo.HeaderContentType, amzJSON)
 	h.Set("x-amzn-ErrorType", string(fe.Code)+":")
 	h.Set("x-amzn-ErrorMessage", fe.Message)
-	return c.JSON(jsonStatus(fe.Code), map[string]string{"__type": string(fe.Code), "message": fe.Message})
+	return c.JSON(status, map[string]string{"__type": string(fe.Code), "message": fe.Message})
+}
+
+// statusClientClosedRequest is nginx's 499 "client closed request": the
+// status recorded (access log, metrics) for a request whose client went away
+// before the answer. Nothing reaches the client.
+const statusClientClosedRequest = 499
+
+// internalError logs the cause of an internal error (err, whose code is
+// fault.Internal) and returns the status to answer with: 500, or
+// statusClientClosedRequest when the request's own context was canceled
+// (the client closed the connection, so a store call failed with "context
+// canceled"). That is the client's doing, not a fault of ours: it is logged
+// at Info, not as an error.
+func (s *Server) internalError(c echo.Context, err error) int {
+	ctx := c.Request().Context()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		s.log.InfoContext(ctx, "client closed request", "err", err.Error())
+		return statusClientClosedRequest
+	}
+	s.log.ErrorContext(ctx, "internal error", "err", err.Error())
+	return http.StatusInternalServerError
 }
 
 // handleEchoError renders errors that escape handlers (routing, body limit,

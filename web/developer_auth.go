@@ -87,9 +87,10 @@ func (s *Server) developerAuth(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) verifyDeveloper(req *http.Request, body []byte) (developerCaller, error) {
 	var caller developerCaller
 	res, err := sigv4.Verify(req, body, sigv4.Options{
-		Now:     s.now(),
-		MaxSkew: s.cfg.MaxClockSkew,
-		Service: "cognito-identity",
+		Now:         s.now(),
+		MaxSkew:     s.cfg.MaxClockSkew,
+		Service:     "cognito-identity",
+		SigningKeys: &s.signingKeys,
 		Secret: func(_ context.Context, akid, _ string) (string, error) {
 			if s.cfg.AdminAccessKeyID != "" &&
 				subtle.ConstantTimeCompare([]byte(akid), []byte(s.cfg.AdminAccessKeyID)) == 1 {

@@ -29,8 +29,10 @@ func setMetricOutcome(c echo.Context, code string) { c.Set(metricOutcomeKey, cod
 // metricsMiddleware counts every request by operation and outcome and
 // observes its latency (internal/metrics). The operation is what the handler
 // named with setMetricOp, else the matched route template ("/:poolId/.well-known/jwks.json"),
-// else "unmatched"; the outcome is "ok" for status < 400, else the AWS error
-// name, else "http_<status>".
+// else "unmatched"; the outcome is "ok" for status < 400, "http_499" for a
+// client that closed its connection (statusClientClosedRequest: not counted
+// as the internal error its handler saw), else the AWS error name, else
+// "http_<status>".
 func (s *Server) metricsMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := s.now()
@@ -47,7 +49,9 @@ func (s *Server) metricsMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		outcome := "ok"
-		if status >= http.StatusBadRequest {
+		if status == statusClientClosedRequest {
+			outcome = "http_" + strconv.Itoa(status)
+		} else if status >= http.StatusBadRequest {
 			outcome, _ = c.Get(metricOutcomeKey).(string)
 			if outcome == "" {
 				outcome, _, _ = strings.Cut(c.Response().Header().Get("x-amzn-ErrorType"), ":")

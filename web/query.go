@@ -261,11 +261,12 @@ func (s *Server) writeQueryErrorNS(c echo.Context, err error, xmlns string) erro
 	ctx := c.Request().Context()
 	setMetricOutcome(c, string(fe.Code))
 	code, typ := string(fe.Code), "Sender"
+	status := queryStatus(fe.Code)
 	if fe.Code == fault.Internal {
-		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
+		status = s.internalError(c, err)
 		code, typ = "ServiceFailure", "Receiver"
 	}
-	return c.XML(queryStatus(fe.Code), queryError{
+	return c.XML(status, queryError{
 		XMLNS: xmlns, Type: typ, Code: code, Message: fe.Message, RequestID: RequestID(ctx),
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/cognate-dev/cognate/internal/keyring"
 	"github.com/cognate-dev/cognate/internal/metrics"
 	"github.com/cognate-dev/cognate/internal/reqid"
+	"github.com/cognate-dev/cognate/internal/sigv4"
 	"github.com/cognate-dev/cognate/policy"
 	"github.com/cognate-dev/cognate/userpool"
 )
@@ -71,6 +72,12 @@ type Server struct {
 
 	identityOps map[string]op // AWSCognitoIdentityService.<Op>
 	userPoolOps map[string]op // AWSCognitoIdentityProviderService.<Op>
+
+	// signingKeys caches the SigV4 signing keys derived for the admin,
+	// resource-server and developer credentials (verifySigned,
+	// verifyDeveloper), so a caller signing many requests costs one
+	// derivation a day; every signature is still checked on every request.
+	signingKeys sigv4.SigningKeyCache
 }
 
 // New builds the server and its routes.

@@ -1227,9 +1227,7 @@ func (s *Server) writeDocError(c echo.Context, err error) error {
 	fe := fault.As(err)
 	status := http.StatusNotFound
 	if fe.Code != fault.ResourceNotFound {
-		status = http.StatusInternalServerError
-		ctx := c.Request().Context()
-		s.log.ErrorContext(ctx, "internal error", "err", err.Error())
+		status = s.internalError(c, err)
 	}
 	return c.JSON(status, map[string]string{"__type": string(fe.Code), "message": fe.Message})
 }
