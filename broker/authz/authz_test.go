@@ -38,7 +38,7 @@ func (s *memKeys) ListKeys(context.Context) ([]keyring.StoredKey, error) {
 	return append([]keyring.StoredKey(nil), s.keys...), nil
 }
 
-func (s *memKeys) InsertKey(_ context.Context, k keyring.StoredKey) error {
+func (s *memKeys) InsertKey(_ context.Context, k keyring.StoredKey, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys = append(s.keys, k)

@@ -70,9 +70,10 @@ type Options struct {
 	// default 1 hour.
 	AuditPruneInterval time.Duration
 	// KeyReloadInterval is how often the key ring is reloaded from the
-	// database (keyring.Ring.Reload): it rotates keys that passed their
-	// NotAfter and picks up keys other replicas rotated. Default 1 minute;
-	// a negative value disables reloading.
+	// database (keyring.Ring.Reload): it stores scheduled replacements of
+	// keys about to expire and loads those other replicas stored. Default 1
+	// minute, at most keyring.PublishLead / 2 (a replacement must be loaded
+	// everywhere before it starts); a negative value disables reloading.
 	KeyReloadInterval time.Duration
 }
 
@@ -233,9 +234,10 @@ func (a *App) startPruning() {
 }
 
 // startKeyReload reloads the key ring every KeyReloadInterval (default 1
-// minute) until Close, unless the interval is negative. Without it a running
-// replica would keep signing and sealing with keys past their NotAfter, and
-// would not know the keys another replica rotated to, so tokens and
+// minute, at most keyring.PublishLead / 2) until Close, unless the interval
+// is negative. Without it a running replica would not store replacements of
+// keys about to expire, would keep signing and sealing with keys past their
+// NotAfter, and would not know the keys another replica stored, so tokens and
 // credentials one replica issues would fail on the other.
 func (a *App) startKeyReload() {
 	every := a.Options.KeyReloadInterval
@@ -245,6 +247,7 @@ func (a *App) startKeyReload() {
 	if every == 0 {
 		every = time.Minute
 	}
+	every = min(every, keyring.PublishLead/2)
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopReload, a.reloadDone = cancel, make(chan struct{})
 	go func() {

@@ -4,13 +4,20 @@
 //
 // Keys live in a Store, each sealed under a 32-byte master key
 // (COGNATE_MASTER_KEY or a key file, see LoadMasterKey), and are generated on
-// first start. Every key carries a NotAfter: after it, the key no longer signs
-// or seals new values, but it keeps verifying and opening old ones, and its
-// public half stays in the JWKS (RFC 7517) so tokens it signed remain
-// verifiable until they expire. Open and Ring.Reload generate a replacement
-// when no key of a purpose is current; races between replicas are settled by
-// the store. A running process calls Reload periodically (internal/app) to
-// rotate and to pick up keys other replicas rotated.
+// first start. Every key carries a NotBefore and a NotAfter: between them it
+// may sign or seal new values (the newest such key does); after NotAfter it
+// keeps verifying and opening old ones, and its public half stays in the
+// JWKS (RFC 7517) so tokens it signed remain verifiable until they expire.
+//
+// Rotation is scheduled: once the newest key of a purpose has less than
+// RotateAhead left, Open or Ring.Reload stores a replacement that starts
+// PublishLead later. Every replica reloads its ring periodically (internal/app,
+// every minute), so each has loaded the replacement, and serves it in its
+// JWKS, before any replica signs or seals with it. Races between replicas
+// deciding to rotate at once are settled by the store (InsertKey's
+// compare-and-swap). Only when no key is usable at all (first start, or a
+// store whose keys all expired while nothing ran) is a key made that starts
+// at once.
 package keyring
 
 import (
@@ -39,8 +46,9 @@ import (
 
 // Key parameters.
 const (
-	// keyLifetime is how long a newly generated key signs or seals new values
-	// (its NotAfter is CreatedAt + keyLifetime).
+	// keyLifetime is how long a newly generated key may sign or seal new
+	// values (its NotAfter is NotBefore + keyLifetime); it is replaced
+	// RotateAhead before that.
 	keyLifetime = 90 * 24 * time.Hour
 	// rsaBits is the size of generated signing keys (RS256 as Cognito uses).
 	rsaBits = 2048
@@ -64,6 +72,18 @@ var (
 	// additional data, tampered ciphertext). The causes are deliberately not
 	// distinguished.
 	ErrInvalidSealed = errors.New("keyring: invalid sealed value")
+)
+
+// Rotation schedule.
+const (
+	// RotateAhead is how long before the newest key of a purpose reaches
+	// its NotAfter a replacement is stored.
+	RotateAhead = 7 * 24 * time.Hour
+	// PublishLead is how long a replacement is stored before it starts
+	// signing or sealing. It must exceed the interval at which replicas
+	// reload their rings (internal/app: one minute) with room to spare, so
+	// that every replica knows a key before any uses it.
+	PublishLead = 10 * time.Minute
 )
 
 // Ring is a loaded, decrypted set of keys, safe for concurrent use. Its keys
@@ -118,12 +138,12 @@ type sealingKey struct {
 // AES-256-GCM, the key ID as additional data).
 //
 // If no signing key (RSA-2048, stored as PKCS#8 DER) or no sealing key (32
-// random bytes) has a NotAfter after now, Open generates one with NotAfter =
-// now + 90 days, seals it and inserts it. If InsertKey returns
-// storage.ErrAlreadyExists, another replica won the race and Open reloads.
-// After inserting it also reloads, so that replicas racing on a store without
-// such a constraint still converge on the same current key (the newest by
-// CreatedAt, then ID).
+// random bytes) is usable after now + RotateAhead, Open generates one, seals
+// it and inserts it: starting now if no key of that purpose is usable now,
+// else starting now + PublishLead (a scheduled replacement); it is usable
+// for 90 days from its start. If InsertKey returns storage.ErrAlreadyExists,
+// another replica won the race and Open reloads. After inserting it also
+// reloads: what is in the store is the truth.
 //
 // now may be nil (time.Now). Errors: ErrWrongMasterKey if a stored key fails
 // authentication; store errors wrapped; an error for a master key that is not
@@ -153,16 +173,17 @@ func Open(ctx context.Context, store Store, master []byte, now func() time.Time)
 	return r, nil
 }
 
-// Reload lists the stored keys again and swaps them in, as Open loads them:
-// if no key of a purpose is current any more it generates one (another
-// replica may win that race; then its key is loaded). Rotated-out keys stay
-// loaded as long as they are stored (nothing deletes them), so values signed
-// or sealed with them still verify and open. changed reports whether the
-// current keys or the set of loaded key IDs differ from before.
+// Reload lists the stored keys again and swaps them in, as Open loads them,
+// storing a scheduled replacement when one is due (another replica may win
+// that race; then its key is loaded). Rotated-out keys stay loaded as long
+// as they are stored (nothing deletes them), so values signed or sealed with
+// them still verify and open. changed reports whether the current keys or
+// the set of loaded key IDs differ from before.
 //
-// A replica that has not reloaded yet does not know a key another replica
-// just rotated to: until it does (internal/app reloads every minute), values
-// signed or sealed with the new key fail on it.
+// A replacement starts PublishLead after it is stored; a replica that
+// reloads more often than that knows it before anyone uses it. Only a key
+// made because none was usable at all starts at once, and a replica that has
+// not reloaded since then refuses what it signs or seals until it does.
 //
 // On error the ring keeps its previous keys. Reload is safe to call
 // concurrently with itself and with every other method.
@@ -190,34 +211,58 @@ func (r *Ring) load(ctx context.Context) (*ringState, error) {
 			return nil, err
 		}
 		t := r.now()
-		curSign := currentIndex(len(signers), func(i int) StoredKey { return signers[i].meta }, t)
-		curSeal := currentIndex(len(sealers), func(i int) StoredKey { return sealers[i].meta }, t)
-		if curSign >= 0 && curSeal >= 0 {
+		signMeta := func(i int) StoredKey { return signers[i].meta }
+		sealMeta := func(i int) StoredKey { return sealers[i].meta }
+		curSign := currentIndex(len(signers), signMeta, t)
+		curSeal := currentIndex(len(sealers), sealMeta, t)
+		needSign := curSign < 0 || !usableAfter(len(signers), signMeta, t.Add(RotateAhead))
+		needSeal := curSeal < 0 || !usableAfter(len(sealers), sealMeta, t.Add(RotateAhead))
+		if !needSign && !needSeal {
 			return newState(signers, curSign, sealers, curSeal)
 		}
 
 		lost := false
-		if curSign < 0 {
-			k, err := generateSigning(r.master, t)
+		if needSign {
+			k, err := generateSigning(r.master, t, startOf(curSign, t))
 			if err != nil {
 				return nil, err
 			}
-			if lost, err = insert(ctx, r.store, k); err != nil {
+			if lost, err = insert(ctx, r.store, k, t.Add(RotateAhead)); err != nil {
 				return nil, err
 			}
 		}
-		if curSeal < 0 && !lost {
-			k, err := generateSealing(r.master, t)
+		if needSeal && !lost {
+			k, err := generateSealing(r.master, t, startOf(curSeal, t))
 			if err != nil {
 				return nil, err
 			}
-			if _, err = insert(ctx, r.store, k); err != nil {
+			if _, err = insert(ctx, r.store, k, t.Add(RotateAhead)); err != nil {
 				return nil, err
 			}
 		}
 		// Reload either way: what is in the store is the truth.
 	}
 	return nil, fmt.Errorf("keyring: no current keys after %d attempts to load or create them", openAttempts)
+}
+
+// startOf is when a new key made at t starts: at once when no key of its
+// purpose is current (cur < 0), else PublishLead later.
+func startOf(cur int, t time.Time) time.Time {
+	if cur < 0 {
+		return t
+	}
+	return t.Add(PublishLead)
+}
+
+// usableAfter reports whether one of the n keys is usable after t (its
+// NotAfter is later).
+func usableAfter(n int, meta func(int) StoredKey, t time.Time) bool {
+	for i := range n {
+		if meta(i).NotAfter.After(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameKeys reports whether s and o have the same current keys and the same
@@ -247,10 +292,11 @@ func (r *Ring) CurrentKeyIDs() (signing, sealing string) {
 	return st.signKid, st.sealKid
 }
 
-// insert stores k; lost reports that another writer already holds the slot
-// (storage.ErrAlreadyExists), which is not an error for the caller.
-func insert(ctx context.Context, store Store, k StoredKey) (lost bool, err error) {
-	err = store.InsertKey(ctx, k)
+// insert stores k unless a key of its purpose is usable after until; lost
+// reports that another writer got there first (storage.ErrAlreadyExists),
+// which is not an error for the caller.
+func insert(ctx context.Context, store Store, k StoredKey, until time.Time) (lost bool, err error) {
+	err = store.InsertKey(ctx, k, until)
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return true, nil
 	}
@@ -306,13 +352,14 @@ func decryptAll(master cipher.AEAD, stored []StoredKey) ([]signingKey, []sealing
 	return signers, sealers, nil
 }
 
-// currentIndex returns the index of the newest key (by CreatedAt, then ID, so
-// that every replica picks the same one) whose NotAfter is after t, or -1.
+// currentIndex returns the index of the newest key (by start, then ID, so
+// that every replica picks the same one) that has started at t and whose
+// NotAfter is after t, or -1.
 func currentIndex(n int, meta func(int) StoredKey, t time.Time) int {
 	best := -1
 	for i := range n {
 		m := meta(i)
-		if !m.NotAfter.After(t) {
+		if !m.NotAfter.After(t) || m.Start().After(t) {
 			continue
 		}
 		if best < 0 {
@@ -320,7 +367,7 @@ func currentIndex(n int, meta func(int) StoredKey, t time.Time) int {
 			continue
 		}
 		b := meta(best)
-		if m.CreatedAt.After(b.CreatedAt) || (m.CreatedAt.Equal(b.CreatedAt) && m.ID > b.ID) {
+		if m.Start().After(b.Start()) || (m.Start().Equal(b.Start()) && m.ID > b.ID) {
 			best = i
 		}
 	}
@@ -352,7 +399,7 @@ func newState(signers []signingKey, curSign int, sealers []sealingKey, curSeal i
 	return r, nil
 }
 
-func generateSigning(master cipher.AEAD, t time.Time) (StoredKey, error) {
+func generateSigning(master cipher.AEAD, t, start time.Time) (StoredKey, error) {
 	k, err := rsa.GenerateKey(rand.Reader, rsaBits)
 	if err != nil {
 		return StoredKey{}, fmt.Errorf("keyring: generate RSA key: %w", err)
@@ -361,28 +408,29 @@ func generateSigning(master cipher.AEAD, t time.Time) (StoredKey, error) {
 	if err != nil {
 		return StoredKey{}, fmt.Errorf("keyring: marshal RSA key: %w", err)
 	}
-	return sealStored(master, PurposeSigning, der, t), nil
+	return sealStored(master, PurposeSigning, der, t, start), nil
 }
 
-func generateSealing(master cipher.AEAD, t time.Time) (StoredKey, error) {
+func generateSealing(master cipher.AEAD, t, start time.Time) (StoredKey, error) {
 	raw := make([]byte, sealingKeySize)
 	_, _ = rand.Read(raw) // crypto/rand.Read never returns an error (Go 1.24+).
-	return sealStored(master, PurposeSealing, raw, t), nil
+	return sealStored(master, PurposeSealing, raw, t, start), nil
 }
 
 // sealStored wraps raw key material for storage: nonce || AES-256-GCM(master,
-// raw, aad = key ID).
-func sealStored(master cipher.AEAD, p Purpose, raw []byte, t time.Time) StoredKey {
+// raw, aad = key ID), made at t, usable from start for keyLifetime.
+func sealStored(master cipher.AEAD, p Purpose, raw []byte, t, start time.Time) StoredKey {
 	id := newKID()
 	nonce := make([]byte, master.NonceSize(), master.NonceSize()+len(raw)+master.Overhead())
 	_, _ = rand.Read(nonce)
-	t = t.UTC()
+	start = start.UTC()
 	return StoredKey{
 		ID:        id,
 		Purpose:   p,
 		Sealed:    master.Seal(nonce, nonce, raw, []byte(id)),
-		CreatedAt: t,
-		NotAfter:  t.Add(keyLifetime),
+		CreatedAt: t.UTC(),
+		NotBefore: start,
+		NotAfter:  start.Add(keyLifetime),
 	}
 }
 
@@ -451,8 +499,8 @@ func buildJWKS(signers []signingKey, cur int) ([]byte, error) {
 }
 
 // Signer returns the current signing key: its kid (for the JWT header) and
-// the RSA private key. The current key is the newest one whose NotAfter was
-// after the time Open or the last Reload ran.
+// the RSA private key. The current key is the newest one that had started
+// and not passed its NotAfter when Open or the last Reload ran.
 func (r *Ring) Signer() (kid string, key *rsa.PrivateKey) {
 	st := r.state.Load()
 	return st.signKid, st.signKey

@@ -40,7 +40,7 @@ func (s *memStore) ListKeys(context.Context) ([]keyring.StoredKey, error) {
 	return slices.Clone(s.keys), nil
 }
 
-func (s *memStore) InsertKey(_ context.Context, k keyring.StoredKey) error {
+func (s *memStore) InsertKey(_ context.Context, k keyring.StoredKey, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, have := range s.keys {
@@ -194,13 +194,13 @@ type racingStore struct {
 	err    error
 }
 
-func (s *racingStore) InsertKey(ctx context.Context, k keyring.StoredKey) error {
+func (s *racingStore) InsertKey(ctx context.Context, k keyring.StoredKey, until time.Time) error {
 	if !s.raced {
 		s.raced = true
 		s.winner, s.err = keyring.Open(ctx, s.memStore, s.master, fixed(t0))
 		return storage.ErrAlreadyExists
 	}
-	return s.memStore.InsertKey(ctx, k)
+	return s.memStore.InsertKey(ctx, k, until)
 }
 
 func TestOpenReloadsWhenAnotherReplicaWins(t *testing.T) {
@@ -233,12 +233,14 @@ func TestOpenRotatesExpiredKeys(t *testing.T) {
 	oldKid, oldKey := old.Signer()
 	oldSealed := old.Seal([]byte("sealed before rotation"), []byte("aad"))
 
-	// One second before NotAfter the old keys are still current.
-	same := mustOpen(t, store, master, t0.Add(90*24*time.Hour-time.Second))
-	if kid, _ := same.Signer(); kid != oldKid {
-		t.Fatalf("before NotAfter: signer %q, want %q", kid, oldKid)
+	// Before the rotation is due the old keys are current and nothing new
+	// is stored.
+	same := mustOpen(t, store, master, t0.Add(90*24*time.Hour-keyring.RotateAhead-time.Second))
+	if kid, _ := same.Signer(); kid != oldKid || store.count(keyring.PurposeSigning) != 1 {
+		t.Fatalf("before the rotation was due: signer %q, want %q; %d signing keys", kid, oldKid, store.count(keyring.PurposeSigning))
 	}
 
+	// Nothing ran while the keys expired: the replacement starts at once.
 	r := mustOpen(t, store, master, t0.Add(90*24*time.Hour))
 	newKid, _ := r.Signer()
 	if newKid == oldKid {

@@ -18,23 +18,23 @@ import (
 )
 
 // casStore is a memStore that also refuses a key while another of its
-// purpose is current at the new key's CreatedAt, as storage/sql does.
+// purpose is usable after the bound, as storage/sql does.
 type casStore struct {
 	memStore
 	refused atomic.Int32
 }
 
-func (s *casStore) InsertKey(ctx context.Context, k keyring.StoredKey) error {
+func (s *casStore) InsertKey(ctx context.Context, k keyring.StoredKey, until time.Time) error {
 	s.mu.Lock()
 	for _, have := range s.keys {
-		if have.Purpose == k.Purpose && have.NotAfter.After(k.CreatedAt) {
+		if have.Purpose == k.Purpose && have.NotAfter.After(until) {
 			s.mu.Unlock()
 			s.refused.Add(1)
 			return storage.ErrAlreadyExists
 		}
 	}
 	s.mu.Unlock()
-	return s.memStore.InsertKey(ctx, k)
+	return s.memStore.InsertKey(ctx, k, until)
 }
 
 // clock is a settable time source shared by several rings.
@@ -239,4 +239,83 @@ func TestReloadConcurrent(t *testing.T) {
 		t.Errorf("store holds %d signing and %d sealing keys, want 2 and 2", n, m)
 	}
 	checkInterop(t, rings[0], rings[1])
+}
+
+// Rotation is scheduled: RotateAhead before the keys expire, one replica
+// stores replacements that start PublishLead later. Every replica that
+// reloads in between loads them (and serves the new signing key in its
+// JWKS) before any uses them, so a replica that has not reloaded since the
+// switch still verifies and opens what the others sign and seal with the
+// new keys.
+func TestScheduledRotationPublishesBeforeUse(t *testing.T) {
+	store := &casStore{}
+	master := masterKey(t)
+	c := newClock(t0)
+	a := openAt(t, store, master, c)
+	b := openAt(t, store, master, c)
+	oldSign, oldSeal := a.CurrentKeyIDs()
+
+	c.set(t0.Add(90*24*time.Hour - keyring.RotateAhead - time.Second))
+	if reload(t, a) || store.count(keyring.PurposeSigning) != 1 {
+		t.Fatal("a replacement was made before it was due")
+	}
+	c.add(2 * time.Second)
+	// Both replicas reload at once; one stores the replacements.
+	var wg sync.WaitGroup
+	changed := make([]bool, 2)
+	for i, r := range []*keyring.Ring{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			changed[i], _ = r.Reload(context.Background())
+		}()
+	}
+	wg.Wait()
+	if !changed[0] || !changed[1] {
+		t.Fatalf("Reload reported changes %v, want both (a new key loaded)", changed)
+	}
+	if n, m := store.count(keyring.PurposeSigning), store.count(keyring.PurposeSealing); n != 2 || m != 2 {
+		t.Fatalf("store holds %d signing and %d sealing keys, want 2 and 2: one replacement each", n, m)
+	}
+	for _, r := range []*keyring.Ring{a, b} {
+		if s, se := r.CurrentKeyIDs(); s != oldSign || se != oldSeal {
+			t.Fatalf("a replacement was used before it started: %s/%s", s, se)
+		}
+	}
+	kids := jwksKids(t, a.JWKS())
+	if len(kids) != 2 || kids[0] != oldSign {
+		t.Fatalf("JWKS kids %v: want the current key first, then the published replacement", kids)
+	}
+	newSign := kids[1]
+
+	// Just before the replacement starts nothing changes; at its start the
+	// replica that reloads switches, the other one has not reloaded yet.
+	c.add(keyring.PublishLead - time.Second)
+	if reload(t, b) {
+		t.Fatal("keys changed before the replacement started")
+	}
+	c.add(time.Second)
+	if !reload(t, b) {
+		t.Fatal("b did not switch to the replacement at its start")
+	}
+	if s, se := b.CurrentKeyIDs(); s != newSign || se == oldSeal {
+		t.Fatalf("b uses %s/%s after the switch, want %s and a new sealing key", s, se, newSign)
+	}
+	if s, _ := a.CurrentKeyIDs(); s != oldSign {
+		t.Fatal("a switched without reloading")
+	}
+	checkInterop(t, a, b)
+	if !reload(t, a) {
+		t.Fatal("a did not switch on its next reload")
+	}
+	checkInterop(t, a, b)
+	if n, m := store.count(keyring.PurposeSigning), store.count(keyring.PurposeSealing); n != 2 || m != 2 {
+		t.Fatalf("after the switch the store holds %d signing and %d sealing keys, want 2 and 2", n, m)
+	}
+	// A replica started now loads the same keys and adds none.
+	late := openAt(t, store, master, c)
+	if s, se := late.CurrentKeyIDs(); s != newSign {
+		t.Fatalf("a replica started after the switch uses %s/%s", s, se)
+	}
+	checkInterop(t, late, a)
 }

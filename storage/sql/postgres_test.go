@@ -337,8 +337,8 @@ func testDialectParity(t *testing.T, db *DB) {
 	}
 
 	// Keys with a zero creation time (NULL) list first.
-	must(db.Keys().InsertKey(ctx, keyring.StoredKey{ID: "a", Purpose: keyring.PurposeSigning, Sealed: []byte{1}, CreatedAt: now}), "InsertKey")
-	must(db.Keys().InsertKey(ctx, keyring.StoredKey{ID: "b", Purpose: keyring.PurposeSigning, Sealed: []byte{1}}), "InsertKey")
+	must(db.Keys().InsertKey(ctx, keyring.StoredKey{ID: "a", Purpose: keyring.PurposeSigning, Sealed: []byte{1}, CreatedAt: now}, now), "InsertKey")
+	must(db.Keys().InsertKey(ctx, keyring.StoredKey{ID: "b", Purpose: keyring.PurposeSigning, Sealed: []byte{1}}, now), "InsertKey")
 	keys, err := db.Keys().ListKeys(ctx)
 	must(err, "ListKeys")
 	if len(keys) != 2 || keys[0].ID != "b" || keys[1].ID != "a" {

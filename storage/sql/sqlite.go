@@ -431,4 +431,12 @@ var sqliteMigrations = []migration{
 		`CREATE INDEX audit_events_pool ON audit_events (pool_id, id)`,
 		`CREATE INDEX audit_events_identity ON audit_events (identity_id, id)`,
 	}},
+
+	// 10: keys are published before they are used (keyring: scheduled
+	// rotation): not_before is when a key starts signing or sealing; keys
+	// stored before it start when they were created.
+	{stmts: []string{
+		`ALTER TABLE keys ADD COLUMN not_before INTEGER`,
+		`UPDATE keys SET not_before = created_at`,
+	}},
 }

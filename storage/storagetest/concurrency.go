@@ -175,7 +175,7 @@ var concurrencyTests = []subtest{
 		errs := race(func(i int) error {
 			return s.Keys.InsertKey(ctx, keyring.StoredKey{
 				ID: "rotated", Purpose: keyring.PurposeSigning, Sealed: []byte{byte(i)}, CreatedAt: at(0),
-			})
+			}, at(0))
 		})
 		w := oneWinner(t, errs, "InsertKey")
 		keys, err := s.Keys.ListKeys(ctx)
@@ -265,7 +265,7 @@ var concurrencyTests = []subtest{
 		errs := race(func(i int) error {
 			switch i % 4 {
 			case 0:
-				return s.Keys.InsertKey(ctx, keyring.StoredKey{ID: fmt.Sprint("k", i), Purpose: keyring.PurposeSealing, Sealed: []byte{1}})
+				return s.Keys.InsertKey(ctx, keyring.StoredKey{ID: fmt.Sprint("k", i), Purpose: keyring.PurposeSealing, Sealed: []byte{1}}, at(0))
 			case 1:
 				return s.Roles.CreateRole(ctx, policy.Role{Name: fmt.Sprint("r", i), ARN: fmt.Sprint("arn:r", i)})
 			case 2:

@@ -101,7 +101,7 @@ func utcRole(r policy.Role) policy.Role {
 }
 
 func utcKey(k keyring.StoredKey) keyring.StoredKey {
-	k.CreatedAt, k.NotAfter = k.CreatedAt.UTC(), k.NotAfter.UTC()
+	k.CreatedAt, k.NotBefore, k.NotAfter = k.CreatedAt.UTC(), k.NotBefore.UTC(), k.NotAfter.UTC()
 	return k
 }
 
