@@ -113,8 +113,8 @@ func (s *identityPoolStore) DeletePool(ctx context.Context, id string, at time.T
 }
 
 var createIdentityQueries = []string{
-	`INSERT INTO identities (id, pool_id, disabled, created_at, last_modified) VALUES ($1, $2, $3, $4, $5)`,
-	`INSERT INTO identity_logins (pool_id, provider, subject, identity_id) VALUES ($1, $2, $3, $4)`,
+	identitiesBulk.insert(1),
+	loginsBulk.insert(1),
 }
 
 // CreateIdentity stores id and links every login in id.Logins to it, all in
