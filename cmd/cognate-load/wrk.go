@@ -17,6 +17,7 @@ import (
 // each time for one user), so a wrk script can replay them.
 var wrkScenarios = map[string]string{
 	scGetIDExisting:  targetGetID,
+	scGetIDNew:       targetGetID,
 	scCredentials:    targetGetCredentials,
 	scSignInRefresh:  targetInitiateAuth,
 	scSignInPassword: targetInitiateAuth,
@@ -77,11 +78,22 @@ func writeWrkScript(cmd *cobra.Command, o wrkOptions) error {
 	if err != nil {
 		return err
 	}
-	bodies := make([][]byte, len(f.users))
-	for i := range f.users {
-		if bodies[i], err = json.Marshal(f.requestBody(o.scenario, &f.users[i])); err != nil {
+	var bodies [][]byte
+	if o.scenario == scGetIDNew {
+		// A guest GetId without Logins: the same body makes a new identity
+		// every time.
+		b, err := json.Marshal(map[string]any{"IdentityPoolId": t.IdentityPoolID})
+		if err != nil {
 			return err
 		}
+		bodies = append(bodies, b)
+	}
+	for i := range f.users {
+		b, err := json.Marshal(f.requestBody(o.scenario, &f.users[i]))
+		if err != nil {
+			return err
+		}
+		bodies = append(bodies, b)
 	}
 	return wrkScript(cmd.OutOrStdout(), target, bodies)
 }
