@@ -144,7 +144,7 @@ func serveCmd() *cobra.Command {
 // more often.
 const (
 	gcPercent = 200
-	memLimit  = 100 << 20 // bytes
+	memLimit  = 80 << 20 // bytes
 )
 
 func serve(ctx context.Context, f serveFlags) error {
