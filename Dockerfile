@@ -6,8 +6,11 @@
 #     -e COGNATE_MASTER_KEY=... -e COGNATE_ADMIN_ACCESS_KEY_ID=... -e COGNATE_ADMIN_SECRET_ACCESS_KEY=... \
 #     -e COGNATE_PUBLIC_URL=https://id.example.com cognate
 #
-# Configuration is by COGNATE_* environment variables (see `cognate serve --help`);
-# the SQLite database lives on the /data volume.
+# Configuration is by COGNATE_* environment variables (see `cognate serve --help`) or
+# a YAML file mounted into the container and named by COGNATE_CONFIG, e.g.
+#   -v "$PWD/cognate.yaml:/etc/cognate.yaml:ro" -e COGNATE_CONFIG=/etc/cognate.yaml
+# (the image sets COGNATE_ADDR and COGNATE_DATA, which win over the file's addr and
+# data). The SQLite database lives on the /data volume.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

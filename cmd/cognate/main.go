@@ -6,7 +6,8 @@
 //	cognate version              print the version
 //
 // Every flag has a COGNATE_* environment variable; a flag given on the
-// command line wins over the variable.
+// command line wins over the variable. A YAML file (--config or
+// COGNATE_CONFIG; see fileConfig) may set the same settings, under both.
 //
 // COGNATE_POSTGRES_DSN (or COGNATE_POSTGRES_DSN_FILE), when set, stores
 // everything in PostgreSQL instead of the SQLite file under --data; any
@@ -89,6 +90,10 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
+	var configPath string
+	root.PersistentFlags().StringVar(&configPath, "config", env("COGNATE_CONFIG", ""),
+		"YAML configuration file; its settings apply where neither the environment nor a flag gives one (COGNATE_CONFIG)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyConfigFile(cmd, configPath) }
 	root.AddCommand(serveCmd(), migrateCmd(), backupCmd(), versionCmd())
 	return root
 }
@@ -179,7 +184,11 @@ func serve(ctx context.Context, f serveFlags) error {
 	}
 
 	var dev app.DevInfo
-	adminID, adminSecret := os.Getenv("COGNATE_ADMIN_ACCESS_KEY_ID"), os.Getenv("COGNATE_ADMIN_SECRET_ACCESS_KEY")
+	adminID := os.Getenv("COGNATE_ADMIN_ACCESS_KEY_ID")
+	adminSecret, err := secretEnv("COGNATE_ADMIN_SECRET_ACCESS_KEY")
+	if err != nil {
+		return err
+	}
 	if f.dev {
 		dev, err = app.ReadDevInfo(f.data)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
