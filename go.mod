@@ -28,8 +28,8 @@ require (
 	github.com/prometheus/common v0.72.0
 	github.com/russellhaering/goxmldsig v1.4.0
 	github.com/spf13/cobra v1.10.2
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/crypto v0.58.0
-	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.61.1
 )
 
