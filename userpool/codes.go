@@ -3,8 +3,6 @@ package userpool
 import (
 	"context"
 	"crypto/subtle"
-	"hash/fnv"
-	"sync"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/fault"
@@ -29,11 +27,9 @@ import (
 //     guesses the code is dead (its hash is wiped) and every further
 //     attempt, with any code, answers LimitExceededException until a new
 //     code is requested;
-//   - the read-count-write of an attempt is serialized per user within a
-//     replica (codeLocks). The Store has no compare-and-swap for codes, so
-//     two replicas racing on the same code can each count from the same
-//     value: with R replicas an attacker gets at most R×maxCodeAttempts
-//     guesses per code in the worst case, still out of a million.
+//   - the read-count-write of an attempt is one write transaction
+//     (Store.UpdateCode), so concurrent guesses, on one replica or many,
+//     each count: a code survives maxCodeAttempts wrong guesses in all.
 const (
 	forgotPasswordCodeValidity = time.Hour
 	attributeCodeValidity      = 24 * time.Hour
@@ -54,20 +50,6 @@ func errAttemptLimit() error {
 // errExpiredCode is the answer to an expired, used or never-requested code.
 func errExpiredCode() error {
 	return fault.New(fault.ExpiredCode, "Invalid code provided, please request a code again.")
-}
-
-// codeLocks serializes the read-modify-write of one user's codes and limit
-// counters within this process (striped by a hash of pool and username).
-var codeLocks [64]sync.Mutex
-
-func lockUser(poolID, username string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(poolID))
-	h.Write([]byte{0})
-	h.Write([]byte(username))
-	m := &codeLocks[h.Sum32()%uint32(len(codeLocks))]
-	m.Lock()
-	return m.Unlock
 }
 
 // codeSignUp is the purpose under which the sign-up confirmation code
@@ -94,8 +76,6 @@ func (s *Service) codeHash(poolID, username, purpose, code string) []byte {
 // code was sent to). It returns the code, which the caller delivers.
 func (s *Service) issueCode(ctx context.Context, u User, purpose, value string, validity time.Duration) (string, error) {
 	code := confirmationCode()
-	unlock := lockUser(u.PoolID, u.Username)
-	defer unlock()
 	err := s.store.PutCode(ctx, Code{
 		PoolID:    u.PoolID,
 		Username:  u.Username,
@@ -120,46 +100,45 @@ func (s *Service) issueCode(ctx context.Context, u User, purpose, value string, 
 // counts as a failed attempt; LimitExceededException once the code has had
 // maxCodeAttempts wrong guesses.
 func (s *Service) useCode(ctx context.Context, u User, purpose, given string) (Code, error) {
-	unlock := lockUser(u.PoolID, u.Username)
-	defer unlock()
-	c, err := s.store.GetCode(ctx, u.PoolID, u.Username, purpose)
-	if isNotFound(err) {
-		return Code{}, errExpiredCode()
-	}
-	if err != nil {
-		return Code{}, internal(err, "get code")
-	}
 	now := s.now()
-	if !now.Before(c.ExpiresAt) {
-		if err := s.store.DeleteCode(ctx, u.PoolID, u.Username, purpose); err != nil {
-			return Code{}, internal(err, "delete code")
-		}
-		return Code{}, errExpiredCode()
-	}
-	if c.Attempts >= maxCodeAttempts {
-		return Code{}, errAttemptLimit()
-	}
 	want := s.codeHash(u.PoolID, u.Username, purpose, given)
-	if len(c.Hash) == 0 || subtle.ConstantTimeCompare(want, c.Hash) != 1 {
-		c.Attempts++
-		if c.Attempts >= maxCodeAttempts {
-			c.Hash = nil // dead: nothing can match it any more
+	var used Code
+	var outcome error
+	err := s.store.UpdateCode(ctx, u.PoolID, u.Username, purpose, func(c Code, found bool) (Code, bool, error) {
+		switch {
+		case !found:
+			outcome = errExpiredCode()
+			return c, false, nil
+		case !now.Before(c.ExpiresAt):
+			outcome = errExpiredCode()
+			return c, false, nil // forget it
+		case c.Attempts >= maxCodeAttempts:
+			outcome = errAttemptLimit()
+			return c, true, nil
+		case len(c.Hash) == 0 || subtle.ConstantTimeCompare(want, c.Hash) != 1:
+			c.Attempts++
+			if c.Attempts >= maxCodeAttempts {
+				c.Hash = nil // dead: nothing can match it any more
+			}
+			outcome = codeMismatch()
+			return c, true, nil
 		}
-		if err := s.store.PutCode(ctx, c); err != nil && !isNotFound(err) {
-			return Code{}, internal(err, "count code attempt")
-		}
-		return Code{}, codeMismatch()
+		used, outcome = c, nil
+		return c, false, nil // it works once
+	})
+	if err != nil && !isNotFound(err) {
+		return Code{}, internal(err, "use code")
 	}
-	if err := s.store.DeleteCode(ctx, u.PoolID, u.Username, purpose); err != nil {
-		return Code{}, internal(err, "delete code")
+	if outcome != nil {
+		return Code{}, outcome
 	}
-	return c, nil
+	return used, nil
 }
 
 // Per-user hourly limits (reference §9.3). Each is counted in a Code record
 // of its own purpose ("limit:..."), so like code attempts it holds across
 // restarts and replicas: Attempts is the count and ExpiresAt the end of the
-// current one-hour window.
+// current one-hour window, updated in one write transaction.
 type userLimit struct {
 	purpose string
 	max     int
@@ -214,8 +193,8 @@ func (s *Service) countLimit(ctx context.Context, u User, l userLimit) error {
 }
 
 // takeLimit answers LimitExceededException when u has used up l, and
-// otherwise counts one use; the check and the count are one step per
-// replica.
+// otherwise counts one use; the check and the count are one write
+// transaction.
 func (s *Service) takeLimit(ctx context.Context, u User, l userLimit) error {
 	reached, err := s.bumpLimit(ctx, u, l, true)
 	if err != nil {
@@ -231,22 +210,21 @@ func (s *Service) takeLimit(ctx context.Context, u User, l userLimit) error {
 // one has ended. With check set, nothing is counted when l is already used
 // up, and reached says so.
 func (s *Service) bumpLimit(ctx context.Context, u User, l userLimit, check bool) (reached bool, err error) {
-	unlock := lockUser(u.PoolID, u.Username)
-	defer unlock()
 	now := s.now()
-	c, err := s.store.GetCode(ctx, u.PoolID, u.Username, l.purpose)
+	err = s.store.UpdateCode(ctx, u.PoolID, u.Username, l.purpose, func(c Code, found bool) (Code, bool, error) {
+		reached = false
+		if !found || !now.Before(c.ExpiresAt) {
+			c = Code{PoolID: u.PoolID, Username: u.Username, Purpose: l.purpose, ExpiresAt: now.Add(limitWindow).UTC()}
+		}
+		if check && c.Attempts >= l.max {
+			reached = true
+			return c, true, nil
+		}
+		c.Attempts++
+		return c, true, nil
+	})
 	if err != nil && !isNotFound(err) {
-		return false, internal(err, "get limit")
-	}
-	if err != nil || !now.Before(c.ExpiresAt) {
-		c = Code{PoolID: u.PoolID, Username: u.Username, Purpose: l.purpose, ExpiresAt: now.Add(limitWindow).UTC()}
-	}
-	if check && c.Attempts >= l.max {
-		return true, nil
-	}
-	c.Attempts++
-	if err := s.store.PutCode(ctx, c); err != nil && !isNotFound(err) {
 		return false, internal(err, "count limit")
 	}
-	return false, nil
+	return reached, nil
 }

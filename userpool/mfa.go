@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,10 +44,11 @@ import (
 //     mfaUserWindow), so an attacker who knows the password cannot walk the
 //     10^6 code space by opening new sessions.
 //
-// The one-use and attempt bookkeeping is per replica (in memory), like the
-// other attempt limiters of the package; LastTOTPStep is stored, so a code
-// replayed to another replica after the first accepted it is still refused
-// once the first replica's write is visible.
+// The attempt bookkeeping is per replica (in memory), like the other attempt
+// limiters of the package. Single use is not: an accepted code's time step
+// and a completed challenge Session are claimed in the store
+// (Store.ClaimOnce), so neither is accepted twice, even by two replicas at
+// once.
 
 // TOTP parameters (RFC 6238 defaults, which Cognito and authenticator apps use).
 const (
@@ -283,6 +285,20 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 		g.userFailures.fail(userKey, now)
 		return User{}, errTOTPMismatch()
 	}
+	// The lock and LastTOTPStep hold on this replica; the store's claims
+	// make the code, and the session, count once on every replica.
+	if fresh, err := s.claimTOTPStep(ctx, u, step, now); err != nil {
+		return User{}, err
+	} else if !fresh {
+		g.sessionFailures.fail(nonce, now)
+		g.userFailures.fail(userKey, now)
+		return User{}, errTOTPMismatch()
+	}
+	if fresh, err := s.claimOnce(ctx, "mfa-session", nonce, now.Add(mfaSessionMemory), now); err != nil {
+		return User{}, err
+	} else if !fresh {
+		return User{}, errInvalidSession()
+	}
 	u.MFA.LastTOTPStep = step
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return User{}, internal(err, "update user")
@@ -315,6 +331,11 @@ func (s *Service) answerMFASetup(ctx context.Context, in ChallengeInput, pool Po
 		}
 		if u.MFA.TOTPSecret == "" {
 			return errNoSoftwareToken()
+		}
+		if fresh, err := s.claimOnce(ctx, "mfa-session", sess.Nonce, st.Now.Add(mfaSessionMemory), st.Now); err != nil {
+			return err
+		} else if !fresh {
+			return errInvalidSession()
 		}
 		u.MFA.TOTPEnabled = true
 		u.MFA.Preferred = MFASoftwareToken
@@ -550,6 +571,11 @@ func (s *Service) VerifyTOTP(ctx context.Context, in VerifyTOTPInput) (session s
 		if step < 0 {
 			return fault.New(codeEnableSoftwareTokenMFA, "Code mismatch and fail enable Software Token MFA")
 		}
+		if fresh, err := s.claimTOTPStep(ctx, *u, step, now); err != nil {
+			return err
+		} else if !fresh {
+			return fault.New(codeEnableSoftwareTokenMFA, "Code mismatch and fail enable Software Token MFA")
+		}
 		u.MFA.TOTPSecret = u.MFA.PendingTOTPSecret
 		u.MFA.PendingTOTPSecret = ""
 		u.MFA.DeviceName = in.DeviceName
@@ -590,6 +616,15 @@ func (s *Service) updateMFA(ctx context.Context, poolID, username string, change
 		return User{}, internal(err, "update user")
 	}
 	return u, nil
+}
+
+// claimTOTPStep claims the TOTP time step of u's accepted code in the store,
+// until the code can no longer be valid (it is accepted up to one step after
+// its own), so a code counts once across every replica. fresh is false when
+// the step was claimed before.
+func (s *Service) claimTOTPStep(ctx context.Context, u User, step int64, now time.Time) (fresh bool, err error) {
+	until := time.Unix((step+2)*totpPeriod, 0)
+	return s.claimOnce(ctx, "totp", u.PoolID+"\x00"+u.Sub+"\x00"+strconv.FormatInt(step, 10), until, now)
 }
 
 // totpAAD binds a sealed secret to its pool and user.

@@ -78,9 +78,6 @@ type Service struct {
 	// mfa counts wrong MFA codes per session and per user and marks answered
 	// MFA sessions (per replica).
 	mfa *mfaGuard
-	// srpNonces are the SECRET_BLOCKs answered successfully, refused if
-	// presented again until they expire (per replica).
-	srpNonces *usedNonces
 }
 
 // New returns a Service. Store and Ring are required.
@@ -110,7 +107,6 @@ func New(cfg Config) *Service {
 		audit:           cfg.Audit,
 		customSessions:  newAttemptLimiter(1, 15*time.Minute),
 		mfa:             newMFAGuard(),
-		srpNonces:       newUsedNonces(maxUsedNonces),
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
 		argonSlots:      make(chan struct{}, runtime.GOMAXPROCS(0)),

@@ -8,12 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/cognate-dev/cognate/internal/fault"
 )
 
 // USER_SRP_AUTH (reference §4.1, §4.2, §5): InitiateAuth with USERNAME and
@@ -240,13 +237,12 @@ func (s *Service) verifySRP(ctx context.Context, in ChallengeInput, pool Pool, c
 		return AuthResult{}, s.signInFailed(ctx, pool, client, st.Typed, found, now)
 	}
 	// One sign-in per SECRET_BLOCK: claimed only after the proof, so a
-	// mistyped password does not burn the block, and atomically, so two
-	// concurrent replays cannot both pass.
-	switch s.srpReplays().claim(st.Nonce, time.Unix(st.Expires, 0), now) {
-	case claimUsed:
+	// mistyped password does not burn the block, and in the store, so two
+	// replays cannot both pass, at once or on different replicas.
+	if fresh, err := s.claimOnce(ctx, "srp", string(st.Nonce), time.Unix(st.Expires, 0), now); err != nil {
+		return AuthResult{}, err
+	} else if !fresh {
 		return AuthResult{}, errIncorrectCredentials()
-	case claimFull:
-		return AuthResult{}, fault.New(fault.TooManyRequests, "Too many requests. Try again later.")
 	}
 	s.signInSucceeded(pool, st.Typed)
 	return s.afterFirstFactor(ctx, &signIn{Pool: pool, Client: client, User: u, Now: now,
@@ -295,65 +291,3 @@ func srpCredentials(poolID, username, password string) (salt, verifier string, e
 	x := srpX(srpPoolName(poolID), username, password, n)
 	return padHex(n), srpVerifier(x).Text(16), nil
 }
-
-// usedNonces remembers the nonces of SECRET_BLOCKs that completed a
-// sign-in, each until its block expires, so that a captured
-// PASSWORD_VERIFIER answer cannot be replayed (the one-time-token rule of
-// STYLE §3).
-//
-// Security trade-off: the set is in memory, per replica. Behind a load
-// balancer a replayed answer reaching another replica before the block
-// expires (AuthSessionValidity, 3 to 15 minutes) is accepted there; the
-// attacker must first have captured the whole answer, which TLS prevents.
-// The set is bounded: when it is full of unexpired entries, new sign-ins are
-// refused (TooManyRequestsException) rather than forgetting a nonce early.
-type usedNonces struct {
-	max int
-
-	mu        sync.Mutex
-	m         map[string]time.Time // nonce → expiry
-	lastSweep time.Time
-}
-
-// maxUsedNonces bounds the set: about 100 bytes an entry, so ≈10 MB, and
-// room for 110 SRP sign-ins a second sustained over a 15-minute validity.
-const maxUsedNonces = 100_000
-
-type claimResult int
-
-const (
-	claimOK claimResult = iota
-	claimUsed
-	claimFull
-)
-
-func newUsedNonces(limit int) *usedNonces {
-	return &usedNonces{max: limit, m: map[string]time.Time{}}
-}
-
-// claim records nonce as used until expires. It reports claimUsed when the
-// nonce was already claimed and claimFull when the set has no room.
-func (n *usedNonces) claim(nonce []byte, expires, now time.Time) claimResult {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	key := string(nonce)
-	if _, ok := n.m[key]; ok {
-		return claimUsed
-	}
-	if len(n.m) >= n.max || now.Sub(n.lastSweep) >= time.Minute {
-		for k, exp := range n.m {
-			if !now.Before(exp) {
-				delete(n.m, k)
-			}
-		}
-		n.lastSweep = now
-	}
-	if len(n.m) >= n.max {
-		return claimFull
-	}
-	n.m[key] = expires
-	return claimOK
-}
-
-// srpReplays returns the Service's set of used SECRET_BLOCK nonces.
-func (s *Service) srpReplays() *usedNonces { return s.srpNonces }

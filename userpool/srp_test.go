@@ -451,31 +451,6 @@ func TestSecretBlockEncoding(t *testing.T) {
 	}
 }
 
-func TestUsedNonces(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	n := newUsedNonces(3)
-	exp := now.Add(3 * time.Minute)
-	if n.claim([]byte("a"), exp, now) != claimOK {
-		t.Fatal("first claim refused")
-	}
-	if n.claim([]byte("a"), exp, now) != claimUsed {
-		t.Fatal("replay accepted")
-	}
-	n.claim([]byte("b"), exp, now)
-	n.claim([]byte("c"), now.Add(time.Minute), now)
-	if got := n.claim([]byte("d"), exp, now); got != claimFull {
-		t.Fatalf("claim on a full set = %v, want claimFull", got)
-	}
-	// Once "c" expires, its room is reused; the others are still refused.
-	later := now.Add(2 * time.Minute)
-	if got := n.claim([]byte("d"), exp, later); got != claimOK {
-		t.Fatalf("claim after expiry = %v, want claimOK", got)
-	}
-	if n.claim([]byte("a"), exp, later) != claimUsed {
-		t.Fatal("unexpired nonce forgotten")
-	}
-}
-
 // BenchmarkSRPServerMath is the server's arithmetic for one sign-in, without
 // storage or tokens: B = k·v + g^b and u at InitiateAuth, then S, K and the
 // expected signature at the answer (§5.5 vector 1 values, a fresh b).

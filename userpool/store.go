@@ -48,6 +48,13 @@ type Store interface {
 	// poolID with Username > after, ordered by Username.
 	ListUsers(ctx context.Context, poolID, after string, limit int) ([]User, error)
 
+	// ClaimOnce records that the single-use value key (a SRP answer's
+	// SECRET_BLOCK, a TOTP code, a challenge session) was used, until
+	// expires. claimed is false when it was claimed before and has not
+	// expired at now: a replay. Of concurrent claims of one key on every
+	// replica sharing the store, exactly one is true.
+	ClaimOnce(ctx context.Context, key string, expires, now time.Time) (claimed bool, err error)
+
 	// PutCode stores c, replacing the user's outstanding code of the same
 	// purpose; storage.ErrNotFound if the user does not exist.
 	PutCode(ctx context.Context, c Code) error
@@ -57,6 +64,17 @@ type Store interface {
 	// DeleteCode forgets the user's code of a purpose; deleting a code that
 	// does not exist is not an error.
 	DeleteCode(ctx context.Context, poolID, username, purpose string) error
+	// UpdateCode reads the user's code of a purpose (found is false when
+	// there is none), passes it to update and, in the same write
+	// transaction, stores the code update returns (keep true) or deletes
+	// the user's code of that purpose (keep false). It is the
+	// compare-and-swap attempt counts need: of concurrent updates, on any
+	// replicas, each sees the result of the one before. update may run more
+	// than once (a conflicting write is retried) and must have no other
+	// effects; an error from it aborts the write and is returned as is.
+	// storage.ErrNotFound when keep is true and the user does not exist.
+	UpdateCode(ctx context.Context, poolID, username, purpose string,
+		update func(c Code, found bool) (next Code, keep bool, err error)) error
 
 	// CreateRefreshToken stores a refresh token record keyed by its hash.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error

@@ -430,4 +430,15 @@ var postgresMigrations = []migration{
 		`ALTER TABLE keys ADD COLUMN not_before BIGINT`,
 		`UPDATE keys SET not_before = created_at`,
 	}},
+
+	// 11: values a user pool accepts once across every replica (a SRP
+	// PASSWORD_VERIFIER answer, a TOTP code, a challenge session), each
+	// until it expires: userpool.Store.ClaimOnce.
+	{stmts: []string{
+		`CREATE TABLE single_use (
+			key        TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+			expires_at BIGINT NOT NULL
+		)`,
+		`CREATE INDEX single_use_expiry ON single_use (expires_at)`,
+	}},
 }

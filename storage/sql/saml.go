@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	stdsql "database/sql"
-	"errors"
 	"time"
 
 	"github.com/cognate-dev/cognate/broker"
@@ -126,41 +125,10 @@ func (s *samlProviderStore) DeleteSAMLProvider(ctx context.Context, arn string) 
 	return s.db.wrap("delete saml provider", s.db.execOne(ctx, `DELETE FROM saml_providers WHERE arn = $1`, arn))
 }
 
-var recordSAMLAssertionQueries = []string{
-	`DELETE FROM saml_assertions WHERE expires_at <= $1`,
-	`INSERT INTO saml_assertions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
-}
-
 // RecordSAMLAssertion prunes the entries that expired at or before now and
 // inserts id in one write transaction; an insert that hits the primary key
 // of an entry still current is a replay.
 func (s *samlProviderStore) RecordSAMLAssertion(ctx context.Context, id string, expires, now time.Time) (bool, error) {
-	if expires.IsZero() || now.IsZero() {
-		return false, errors.New("sql: record saml assertion: zero time")
-	}
-	var e encoder
-	exp, at := e.time(expires), e.time(now)
-	if e.err != nil {
-		return false, s.db.wrap("record saml assertion", e.err)
-	}
-	replayed := false
-	err := s.db.inTx(ctx, recordSAMLAssertionQueries, func(stmts []*stdsql.Stmt) error {
-		if _, err := stmts[0].ExecContext(ctx, at); err != nil {
-			return err
-		}
-		res, err := stmts[1].ExecContext(ctx, id, exp)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		replayed = n == 0
-		return nil
-	})
-	if err != nil {
-		return false, s.db.wrap("record saml assertion", err)
-	}
-	return replayed, nil
+	claimed, err := s.db.claimOnce(ctx, "record saml assertion", "saml_assertions", "id", id, expires, now)
+	return !claimed, err
 }

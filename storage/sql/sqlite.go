@@ -439,4 +439,15 @@ var sqliteMigrations = []migration{
 		`ALTER TABLE keys ADD COLUMN not_before INTEGER`,
 		`UPDATE keys SET not_before = created_at`,
 	}},
+
+	// 11: values a user pool accepts once across every replica (a SRP
+	// PASSWORD_VERIFIER answer, a TOTP code, a challenge session), each
+	// until it expires: userpool.Store.ClaimOnce.
+	{stmts: []string{
+		`CREATE TABLE single_use (
+			key        TEXT NOT NULL PRIMARY KEY,
+			expires_at INTEGER NOT NULL
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX single_use_expiry ON single_use (expires_at)`,
+	}},
 }

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	stdsql "database/sql"
+	"errors"
 	"time"
 
 	"github.com/cognate-dev/cognate/userpool"
@@ -267,19 +268,28 @@ func (s *userPoolStore) ListUsers(ctx context.Context, poolID, after string, lim
 // PutCode stores c, replacing the user's outstanding code of the same
 // purpose; storage.ErrNotFound if the user does not exist.
 func (s *userPoolStore) PutCode(ctx context.Context, c userpool.Code) error {
-	var e encoder
-	args := []any{c.PoolID, c.Username, c.Purpose, blob(c.Hash), e.time(c.ExpiresAt), c.Attempts, c.Value}
-	if e.err != nil {
-		return s.db.wrap("put code", e.err)
+	args, err := codeArgs(c)
+	if err != nil {
+		return s.db.wrap("put code", err)
 	}
-	if c.Hash == nil {
-		args[3] = []byte{}
-	}
-	_, err := s.db.exec(ctx, `INSERT INTO user_codes (pool_id, username, purpose, hash, expires_at, attempts, value)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (pool_id, username, purpose) DO UPDATE SET hash = excluded.hash,
-			expires_at = excluded.expires_at, attempts = excluded.attempts, value = excluded.value`, args...)
+	_, err = s.db.exec(ctx, putCodeQuery, args...)
 	return s.db.wrap("put code", err)
+}
+
+const putCodeQuery = `INSERT INTO user_codes (pool_id, username, purpose, hash, expires_at, attempts, value)
+	VALUES ($1, $2, $3, $4, $5, $6, $7)
+	ON CONFLICT (pool_id, username, purpose) DO UPDATE SET hash = excluded.hash,
+		expires_at = excluded.expires_at, attempts = excluded.attempts, value = excluded.value`
+
+// codeArgs encodes c in putCodeQuery's order.
+func codeArgs(c userpool.Code) ([]any, error) {
+	var e encoder
+	hash := c.Hash
+	if hash == nil {
+		hash = []byte{} // the column is NOT NULL: a dead code has an empty hash
+	}
+	args := []any{c.PoolID, c.Username, c.Purpose, hash, e.time(c.ExpiresAt), c.Attempts, c.Value}
+	return args, e.err
 }
 
 // GetCode returns the user's outstanding code of a purpose;
@@ -290,6 +300,50 @@ func (s *userPoolStore) GetCode(ctx context.Context, poolID, username, purpose s
 		WHERE pool_id = $1 AND username = $2 AND purpose = $3`, []any{poolID, username, purpose},
 		&c.Hash, timeCol{&c.ExpiresAt}, &c.Attempts, &c.Value)
 	return c, s.db.wrap("get code", err)
+}
+
+var updateCodeQueries = []string{
+	`SELECT hash, expires_at, attempts, value FROM user_codes WHERE pool_id = $1 AND username = $2 AND purpose = $3`,
+	putCodeQuery,
+	`DELETE FROM user_codes WHERE pool_id = $1 AND username = $2 AND purpose = $3`,
+}
+
+// UpdateCode reads, changes and writes or deletes the user's code of a
+// purpose in one write transaction (userpool.Store.UpdateCode).
+func (s *userPoolStore) UpdateCode(ctx context.Context, poolID, username, purpose string,
+	update func(c userpool.Code, found bool) (userpool.Code, bool, error)) error {
+	var updateErr error
+	err := s.db.inTx(ctx, updateCodeQueries, func(stmts []*stdsql.Stmt) error {
+		c := userpool.Code{PoolID: poolID, Username: username, Purpose: purpose}
+		err := stmts[0].QueryRowContext(ctx, poolID, username, purpose).Scan(&c.Hash, timeCol{&c.ExpiresAt}, &c.Attempts, &c.Value)
+		found := err == nil
+		if err != nil && !errors.Is(err, stdsql.ErrNoRows) {
+			return err
+		}
+		next, keep, err := update(c, found)
+		if err != nil {
+			updateErr = err
+			return err
+		}
+		if !keep {
+			if !found {
+				return nil
+			}
+			_, err := stmts[2].ExecContext(ctx, poolID, username, purpose)
+			return err
+		}
+		next.PoolID, next.Username, next.Purpose = poolID, username, purpose
+		args, err := codeArgs(next)
+		if err != nil {
+			return err
+		}
+		_, err = stmts[1].ExecContext(ctx, args...)
+		return err
+	})
+	if updateErr != nil {
+		return updateErr
+	}
+	return s.db.wrap("update code", err)
 }
 
 // DeleteCode forgets the user's code of a purpose (no error when there is none).

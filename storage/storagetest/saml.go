@@ -154,60 +154,84 @@ var samlProviderTests = []subtest{
 		mustNil(t, s.SAMLProviders.CreateSAMLProvider(ctx, p, nil), "CreateSAMLProvider again after delete")
 	}},
 	{"SAMLAssertions/Replay", func(ctx context.Context, t *testing.T, s Stores) {
-		now := at(0)
-		record := func(id string, expires, now time.Time) bool {
-			t.Helper()
+		testSingleUse(t, func(id string, expires, now time.Time) (bool, error) {
 			replayed, err := s.SAMLProviders.RecordSAMLAssertion(ctx, id, expires, now)
-			mustNil(t, err, "RecordSAMLAssertion")
-			return replayed
-		}
-		if record("a", now.Add(time.Minute), now) {
-			t.Fatal("first use reported as a replay")
-		}
-		if !record("a", now.Add(time.Minute), now.Add(time.Second)) {
-			t.Fatal("second use before expiry not reported as a replay")
-		}
-		if record("b", now.Add(time.Minute), now.Add(time.Second)) {
-			t.Fatal("another ID reported as a replay")
-		}
-		// Times are instants: now in another time zone changes nothing.
-		if !record("b", now.Add(time.Minute).UTC(), now.Add(30*time.Second).UTC()) {
-			t.Fatal("replay not seen with now in UTC")
-		}
-		// A later use with a later expiry does not extend the entry...
-		if !record("a", now.Add(time.Hour), now.Add(59*time.Second)) {
-			t.Fatal("use just before expiry not reported as a replay")
-		}
-		// ...which is forgotten once it expired, so the ID is accepted
-		// (and recorded) again.
-		if record("a", now.Add(2*time.Minute), now.Add(time.Minute)) {
-			t.Fatal("use at expiry reported as a replay")
-		}
-		if !record("a", now.Add(2*time.Minute), now.Add(90*time.Second)) {
-			t.Fatal("re-recorded ID not reported as a replay")
-		}
+			return !replayed, err
+		})
 	}},
 	{"SAMLAssertions/ConcurrentReplay", func(ctx context.Context, t *testing.T, s Stores) {
-		const n = 16
-		now := at(0)
-		var wg sync.WaitGroup
-		results := make([]bool, n)
-		errs := make([]error, n)
-		for i := range n {
-			wg.Go(func() {
-				results[i], errs[i] = s.SAMLProviders.RecordSAMLAssertion(ctx, "same", now.Add(time.Minute), now)
-			})
-		}
-		wg.Wait()
-		fresh := 0
-		for i := range n {
-			mustNil(t, errs[i], "RecordSAMLAssertion")
-			if !results[i] {
-				fresh++
-			}
-		}
-		if fresh != 1 {
-			t.Fatalf("%d of %d concurrent records of one ID were fresh, want exactly 1", fresh, n)
-		}
+		testSingleUseConcurrent(t, func(id string, expires, now time.Time) (bool, error) {
+			replayed, err := s.SAMLProviders.RecordSAMLAssertion(ctx, id, expires, now)
+			return !replayed, err
+		})
 	}},
+}
+
+// testSingleUse checks a store of single-use values (claim reports whether
+// the use is the first before expiry): SAML assertion IDs, user pool
+// single-use values.
+func testSingleUse(t *testing.T, claim func(key string, expires, now time.Time) (fresh bool, err error)) {
+	t.Helper()
+	now := at(0)
+	fresh := func(id string, expires, now time.Time) bool {
+		t.Helper()
+		ok, err := claim(id, expires, now)
+		mustNil(t, err, "claim")
+		return ok
+	}
+	if !fresh("a", now.Add(time.Minute), now) {
+		t.Fatal("first use reported as a replay")
+	}
+	if fresh("a", now.Add(time.Minute), now.Add(time.Second)) {
+		t.Fatal("second use before expiry not reported as a replay")
+	}
+	if !fresh("b", now.Add(time.Minute), now.Add(time.Second)) {
+		t.Fatal("another ID reported as a replay")
+	}
+	// Times are instants: now in another time zone changes nothing.
+	if fresh("b", now.Add(time.Minute).UTC(), now.Add(30*time.Second).UTC()) {
+		t.Fatal("replay not seen with now in UTC")
+	}
+	// A later use with a later expiry does not extend the entry...
+	if fresh("a", now.Add(time.Hour), now.Add(59*time.Second)) {
+		t.Fatal("use just before expiry not reported as a replay")
+	}
+	// ...which is forgotten once it expired, so the ID is accepted
+	// (and recorded) again.
+	if !fresh("a", now.Add(2*time.Minute), now.Add(time.Minute)) {
+		t.Fatal("use at expiry reported as a replay")
+	}
+	if fresh("a", now.Add(2*time.Minute), now.Add(90*time.Second)) {
+		t.Fatal("re-recorded ID not reported as a replay")
+	}
+	if _, err := claim("c", time.Time{}, now); err == nil {
+		t.Fatal("a zero expiry was accepted")
+	}
+}
+
+// testSingleUseConcurrent claims one value from 16 goroutines at once:
+// exactly one may be fresh.
+func testSingleUseConcurrent(t *testing.T, claim func(key string, expires, now time.Time) (fresh bool, err error)) {
+	t.Helper()
+	const n = 16
+	now := at(0)
+	var wg sync.WaitGroup
+	results := make([]bool, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			results[i], errs[i] = claim("same", now.Add(time.Minute), now)
+		})
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range n {
+		mustNil(t, errs[i], "claim")
+		if results[i] {
+			fresh++
+		}
+	}
+	if fresh != 1 {
+		t.Fatalf("%d of %d concurrent claims of one value were fresh, want exactly 1", fresh, n)
+	}
 }

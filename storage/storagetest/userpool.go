@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -11,6 +12,78 @@ import (
 )
 
 var userPoolTests = []subtest{
+	{"UserPools/UpdateCode", func(ctx context.Context, t *testing.T, s Stores) {
+		pool := "us-east-1_CODES0000"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(pool, "alice", "sub-a")), "CreateUser")
+		const purpose = "forgot_password"
+		exp := at(time.Hour)
+		// Nothing yet: update sees found false and may create the code.
+		mustNil(t, s.UserPools.UpdateCode(ctx, pool, "alice", purpose, func(c userpool.Code, found bool) (userpool.Code, bool, error) {
+			if found {
+				t.Errorf("found a code before any: %+v", c)
+			}
+			return userpool.Code{Hash: []byte{1, 2}, ExpiresAt: exp, Attempts: 1, Value: "v"}, true, nil
+		}), "UpdateCode create")
+		got, err := s.UserPools.GetCode(ctx, pool, "alice", purpose)
+		mustNil(t, err, "GetCode")
+		mustTimesEqual(t, "created", got.ExpiresAt, exp)
+		if got.PoolID != pool || got.Username != "alice" || got.Purpose != purpose || got.Attempts != 1 || got.Value != "v" || len(got.Hash) != 2 {
+			t.Fatalf("created code %+v", got)
+		}
+		// An error from update aborts and comes back as is.
+		errNo := errors.New("no")
+		mustIs(t, s.UserPools.UpdateCode(ctx, pool, "alice", purpose, func(c userpool.Code, _ bool) (userpool.Code, bool, error) {
+			c.Attempts = 99
+			return c, true, errNo
+		}), errNo, "UpdateCode refused")
+		// keep false deletes it.
+		mustNil(t, s.UserPools.UpdateCode(ctx, pool, "alice", purpose, func(c userpool.Code, found bool) (userpool.Code, bool, error) {
+			if !found || c.Attempts != 1 {
+				t.Errorf("update saw %+v, %v; want the stored code", c, found)
+			}
+			return c, false, nil
+		}), "UpdateCode delete")
+		_, err = s.UserPools.GetCode(ctx, pool, "alice", purpose)
+		mustIs(t, err, storage.ErrNotFound, "GetCode after delete")
+		// A user that does not exist.
+		mustIs(t, s.UserPools.UpdateCode(ctx, pool, "nobody", purpose, func(c userpool.Code, _ bool) (userpool.Code, bool, error) {
+			c.ExpiresAt = exp
+			return c, true, nil
+		}), storage.ErrNotFound, "UpdateCode of no user")
+	}},
+	{"UserPools/UpdateCodeConcurrent", func(ctx context.Context, t *testing.T, s Stores) {
+		// Concurrent increments, as wrong guesses on several replicas: none
+		// is lost.
+		pool := "us-east-1_CODES0001"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		mustNil(t, s.UserPools.CreateUser(ctx, userFixture(pool, "bob", "sub-b")), "CreateUser")
+		errs := race(func(int) error {
+			return s.UserPools.UpdateCode(ctx, pool, "bob", "limit:x", func(c userpool.Code, _ bool) (userpool.Code, bool, error) {
+				c.ExpiresAt = at(time.Hour)
+				c.Attempts++
+				return c, true, nil
+			})
+		})
+		for i, err := range errs {
+			mustNil(t, err, fmt.Sprint("UpdateCode ", i))
+		}
+		got, err := s.UserPools.GetCode(ctx, pool, "bob", "limit:x")
+		mustNil(t, err, "GetCode")
+		if got.Attempts != len(errs) {
+			t.Fatalf("%d concurrent increments counted %d", len(errs), got.Attempts)
+		}
+	}},
+	{"UserPools/ClaimOnce", func(ctx context.Context, t *testing.T, s Stores) {
+		testSingleUse(t, func(key string, expires, now time.Time) (bool, error) {
+			return s.UserPools.ClaimOnce(ctx, key, expires, now)
+		})
+	}},
+	{"UserPools/ClaimOnceConcurrent", func(ctx context.Context, t *testing.T, s Stores) {
+		testSingleUseConcurrent(t, func(key string, expires, now time.Time) (bool, error) {
+			return s.UserPools.ClaimOnce(ctx, key, expires, now)
+		})
+	}},
 	{"UserPools/FindUserByAttribute", func(ctx context.Context, t *testing.T, s Stores) {
 		finder, ok := s.UserPools.(userpool.UserFinder)
 		if !ok {

@@ -1,0 +1,91 @@
+package userpool_test
+
+import (
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cognate-dev/cognate/internal/fault"
+	"github.com/cognate-dev/cognate/userpool"
+)
+
+// replica returns a second Service on e's store and key ring: another
+// `cognate serve` behind the same load balancer, with its own memory.
+func (e *env) replica() *userpool.Service {
+	return userpool.New(userpool.Config{Store: e.store, Ring: e.ring, PublicURL: publicURL, Now: e.clock.Now,
+		Logger: slog.New(e.logs), Argon2: cheapArgon})
+}
+
+// A PASSWORD_VERIFIER answer accepted by one replica is refused by another.
+func TestSRPReplayOnAnotherReplica(t *testing.T) {
+	e, p, c := srpEnv(t, nil)
+	other := e.replica()
+	cl, res, err := e.srpStart(t, p.ID, c.ID, "ivy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := cl.Answer(res.ChallengeParameters, goodPassword, e.clock.Now().UTC().Format(srpTestLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := userpool.ChallengeInput{ClientID: c.ID, Name: userpool.ChallengePasswordVerifier, Responses: answer}
+	if out, err := e.svc.RespondToAuthChallenge(t.Context(), in); err != nil || out.Tokens == nil {
+		t.Fatalf("first answer: %+v, %v", out, err)
+	}
+	_, err = other.RespondToAuthChallenge(t.Context(), in)
+	wantFault(t, err, fault.NotAuthorized, "Incorrect username or password.")
+}
+
+// A SOFTWARE_TOKEN_MFA session answered on one replica cannot be answered
+// again on another, even with a code that is valid there.
+func TestMFASessionReplayOnAnotherReplica(t *testing.T) {
+	f := newMFAFixture(t, userpool.MFAOptional)
+	secret := f.enrol(t)
+	other := f.e.replica()
+	res := f.signIn(t)
+	if _, err := f.answer(t, res.Session, totpCode(t, secret, f.e.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	f.e.clock.Advance(30 * time.Second) // a new, unused code
+	_, err := other.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: f.client.ID,
+		Name: userpool.ChallengeSoftwareTokenMFA, Session: res.Session,
+		Responses: map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": totpCode(t, secret, f.e.clock.Now())}})
+	wantFault(t, err, fault.NotAuthorized, "Invalid session for the user.")
+}
+
+// One TOTP code answered at once to sessions on two replicas signs in once.
+func TestTOTPCodeOnceAcrossReplicas(t *testing.T) {
+	f := newMFAFixture(t, userpool.MFAOptional)
+	secret := f.enrol(t)
+	replicas := []*userpool.Service{f.e.svc, f.e.replica()}
+	const n = 8
+	sessions := make([]string, n)
+	for i := range sessions {
+		sessions[i] = f.signIn(t).Session
+	}
+	code := totpCode(t, secret, f.e.clock.Now())
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		signed int
+	)
+	for i := range n {
+		wg.Go(func() {
+			out, err := replicas[i%2].RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: f.client.ID,
+				Name: userpool.ChallengeSoftwareTokenMFA, Session: sessions[i],
+				Responses: map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": code}})
+			if err == nil && out.Tokens != nil {
+				mu.Lock()
+				signed++
+				mu.Unlock()
+			} else if !fault.Is(err, fault.CodeMismatch) {
+				t.Errorf("answer %d: %+v, %v", i, out, err)
+			}
+		})
+	}
+	wg.Wait()
+	if signed != 1 {
+		t.Fatalf("one code signed in %d times across two replicas, want once", signed)
+	}
+}
