@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"errors"
 	"slices"
 )
 
@@ -15,6 +16,42 @@ type UserFinder interface {
 	// FindUserByAttribute returns the user of pool poolID whose attribute
 	// name has exactly value; storage.ErrNotFound if there is none.
 	FindUserByAttribute(ctx context.Context, poolID, name, value string) (User, error)
+	// CreateUserUnique is Store.CreateUser that also refuses, in the same
+	// write transaction, a user whose value of one of the attributes named
+	// in unique another user of the pool already has: then it returns an
+	// *AttributeTakenError naming the attribute and stores nothing. Two
+	// sign-ups with one address, at once or on two replicas, cannot both
+	// succeed.
+	CreateUserUnique(ctx context.Context, u User, unique []string) error
+}
+
+// AttributeTakenError is CreateUserUnique's refusal: another user of the
+// pool has the same value of the attribute Name.
+type AttributeTakenError struct{ Name string }
+
+func (e *AttributeTakenError) Error() string {
+	return "userpool: another user has the same " + e.Name
+}
+
+// createUser stores u, in a pool with UsernameAttributes through
+// CreateUserUnique so that no two users share a sign-in address (newUser's
+// earlier check gives the clear answer; this one closes the race). Errors
+// as Store.CreateUser, and *AttributeTakenError.
+func (s *Service) createUser(ctx context.Context, pool Pool, u User) error {
+	finder, ok := s.store.(UserFinder)
+	if len(pool.UsernameAttributes) == 0 || !ok {
+		return s.store.CreateUser(ctx, u)
+	}
+	return finder.CreateUserUnique(ctx, u, pool.UsernameAttributes)
+}
+
+// takenAttribute returns the attribute an *AttributeTakenError names.
+func takenAttribute(err error) (string, bool) {
+	var taken *AttributeTakenError
+	if errors.As(err, &taken) {
+		return taken.Name, true
+	}
+	return "", false
 }
 
 // resolveUser finds a user by the name a caller typed: the username itself

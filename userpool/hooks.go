@@ -189,8 +189,8 @@ func (s *Service) migrateUser(ctx context.Context, pool Pool, client Client, sou
 		}
 	}
 	u.Status = status
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
+	if err := s.createUser(ctx, pool, u); err != nil {
+		if _, taken := takenAttribute(err); taken || errors.Is(err, storage.ErrAlreadyExists) {
 			// A concurrent sign-in migrated the same user.
 			return s.resolveUser(ctx, pool, typedName)
 		}

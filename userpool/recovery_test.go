@@ -2,43 +2,15 @@ package userpool_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/fault"
-	"github.com/cognate-dev/cognate/storage"
 	"github.com/cognate-dev/cognate/userpool"
 )
-
-// recFinderStore is the real SQLite store plus a scanning
-// FindUserByAttribute, so pools with UsernameAttributes can be tested while
-// storage/sql lacks the capability.
-type recFinderStore struct{ userpool.Store }
-
-func (f recFinderStore) FindUserByAttribute(ctx context.Context, poolID, name, value string) (userpool.User, error) {
-	users, err := f.ListUsers(ctx, poolID, "", 0)
-	if err != nil {
-		return userpool.User{}, err
-	}
-	for _, u := range users {
-		if u.Attributes[name] == value {
-			return u, nil
-		}
-	}
-	return userpool.User{}, storage.ErrNotFound
-}
-
-// recService is another Service on e's database, key ring, clock and logs
-// (a second replica, or the same one after a restart), on store.
-func recService(e *env, store userpool.Store) *userpool.Service {
-	return userpool.New(userpool.Config{Store: store, Ring: e.ring, PublicURL: publicURL, Now: e.clock.Now,
-		Logger: slog.New(e.logs), Argon2: cheapArgon})
-}
 
 const forgotMsg = "userpool: forgot-password code"
 
@@ -171,7 +143,7 @@ func TestForgotPasswordCodeExpiresAndDies(t *testing.T) {
 	// Five wrong guesses kill the code, counted in the store: three on this
 	// replica, two on another one (or after a restart).
 	code = forgot()
-	other := recService(e, e.store)
+	other := e.replica()
 	for i := range 5 {
 		svc := e.svc
 		if i >= 3 {
@@ -209,7 +181,7 @@ func TestForgotPasswordSendLimit(t *testing.T) {
 	_, err := e.svc.ForgotPassword(ctx, in)
 	wantFault(t, err, fault.LimitExceeded, "Attempt limit exceeded, please try after some time.")
 	// The limit holds on another replica too.
-	_, err = recService(e, e.store).ForgotPassword(ctx, in)
+	_, err = e.replica().ForgotPassword(ctx, in)
 	wantFault(t, err, fault.LimitExceeded, "")
 	// The outstanding code is untouched.
 	if err := e.svc.ConfirmForgotPassword(ctx, userpool.ConfirmForgotPasswordInput{ClientID: c.ID, Username: "dave", Code: before, Password: "N3w-Passw0rd!"}); err != nil {
@@ -571,7 +543,7 @@ func TestUpdateAndVerifyAttributes(t *testing.T) {
 func TestAliasExists(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
-	svc := recService(e, recFinderStore{e.store})
+	svc := e.svc
 	p, err := svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email-pool", UsernameAttributes: []string{"email"}})
 	if err != nil {
 		t.Fatal(err)

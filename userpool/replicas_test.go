@@ -89,3 +89,43 @@ func TestTOTPCodeOnceAcrossReplicas(t *testing.T) {
 		t.Fatalf("one code signed in %d times across two replicas, want once", signed)
 	}
 }
+
+// Sign-ups with one email address in a pool whose users sign in with it,
+// sent at once to two replicas: one account is made.
+func TestSignUpSameEmailAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	p, err := e.svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email-pool", UsernameAttributes: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.client(t, p.ID, nil)
+	replicas := []*userpool.Service{e.svc, e.replica()}
+	const n = 8
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		created int
+	)
+	for i := range n {
+		wg.Go(func() {
+			_, err := replicas[i%2].SignUp(ctx, userpool.SignUpInput{ClientID: c.ID, Username: "gina@example.com", Password: goodPassword})
+			mu.Lock()
+			defer mu.Unlock()
+			switch fe := fault.As(err); {
+			case err == nil:
+				created++
+			case fe.Code != fault.UsernameExists || fe.Message != "An account with the given email already exists.":
+				t.Errorf("sign-up %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	users, err := e.store.ListUsers(ctx, p.ID, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created != 1 || len(users) != 1 {
+		t.Fatalf("%d sign-ups succeeded and %d users are stored, want 1 and 1", created, len(users))
+	}
+}

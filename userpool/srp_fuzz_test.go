@@ -1,7 +1,6 @@
 package userpool_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/cognate-dev/cognate/internal/fault"
 	"github.com/cognate-dev/cognate/internal/keyring"
-	"github.com/cognate-dev/cognate/storage"
 	"github.com/cognate-dev/cognate/storage/sql"
 	"github.com/cognate-dev/cognate/userpool"
 	"github.com/cognate-dev/cognate/userpool/srpclient"
@@ -156,32 +154,12 @@ func TestSRPUserWithoutVerifier(t *testing.T) {
 	}
 }
 
-// srpFinderStore is the real SQLite store plus a scanning
-// FindUserByAttribute, so email-as-username pools can be tested while
-// storage/sql lacks that capability.
-type srpFinderStore struct{ userpool.Store }
-
-func (f srpFinderStore) FindUserByAttribute(ctx context.Context, poolID, name, value string) (userpool.User, error) {
-	users, err := f.ListUsers(ctx, poolID, "", 0)
-	if err != nil {
-		return userpool.User{}, err
-	}
-	for _, u := range users {
-		if u.Attributes[name] == value {
-			return u, nil
-		}
-	}
-	return userpool.User{}, storage.ErrNotFound
-}
-
 // In a pool whose users sign in with their email address, USER_ID_FOR_SRP
 // is the internal username (the sub), the verifier is bound to it, and
 // SECRET_HASH is over the typed email at InitiateAuth and over
 // USER_ID_FOR_SRP in the answer (reference §4.4).
 func TestSRPEmailAlias(t *testing.T) {
 	e := newEnv(t)
-	e.svc = userpool.New(userpool.Config{Store: srpFinderStore{e.store}, Ring: e.ring, PublicURL: publicURL,
-		Now: e.clock.Now, Logger: slog.New(e.logs), Argon2: cheapArgon})
 	ctx := t.Context()
 	p, err := e.svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email", UsernameAttributes: []string{"email"}})
 	if err != nil {

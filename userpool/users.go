@@ -87,9 +87,12 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (SignUpResult, err
 		u.ConfirmationCodeHash = s.codeHash(pool.ID, u.Username, codeSignUp, code)
 		u.ConfirmationExpires = u.CreatedAt.Add(confirmationCodeValidity)
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, pool, u); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return SignUpResult{}, fault.New(fault.UsernameExists, "User already exists")
+		}
+		if attr, ok := takenAttribute(err); ok {
+			return SignUpResult{}, fault.New(fault.UsernameExists, "An account with the given %s already exists.", attr)
 		}
 		return SignUpResult{}, internal(err, "create user")
 	}
@@ -295,9 +298,12 @@ func (s *Service) AdminCreateUser(ctx context.Context, in AdminCreateUserInput) 
 		return User{}, err
 	}
 	u.Status = StatusForceChangePassword
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.createUser(ctx, pool, u); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return User{}, fault.New(fault.UsernameExists, "User account already exists")
+		}
+		if attr, ok := takenAttribute(err); ok {
+			return User{}, fault.New(fault.UsernameExists, "An account with the given %s already exists.", attr)
 		}
 		return User{}, internal(err, "create user")
 	}

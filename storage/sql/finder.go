@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	stdsql "database/sql"
 
 	"github.com/cognate-dev/cognate/storage"
 	"github.com/cognate-dev/cognate/userpool"
@@ -23,4 +24,48 @@ func (s *userPoolStore) FindUserByAttribute(ctx context.Context, poolID, name, v
 	u, err := s.getUser(ctx, `SELECT `+userCols+` FROM users WHERE pool_id = $1 AND `+expr+` = $2
 		ORDER BY username LIMIT 1`, poolID, value)
 	return u, s.db.wrap("find user", err)
+}
+
+// CreateUserUnique stores u unless another user of its pool has u's value of
+// one of the attributes named in unique (userpool.UserFinder): the checks,
+// through the attributes' indexes, and the insert are one write transaction
+// (the single writer on SQLite; SERIALIZABLE on PostgreSQL, where a racing
+// insert makes one of two transactions retry and see the other's user).
+// Attributes without an index (not a sign-in attribute) are not checked.
+func (s *userPoolStore) CreateUserUnique(ctx context.Context, u userpool.User, unique []string) error {
+	var e encoder
+	args := userArgs(&e, u)
+	if e.err != nil {
+		return s.db.wrap("create user", e.err)
+	}
+	var names, queries []string
+	for _, name := range unique {
+		expr, ok := s.db.dialect.userAttr[name]
+		if !ok || u.Attributes[name] == "" {
+			continue
+		}
+		names = append(names, name)
+		queries = append(queries, `SELECT count(*) FROM users WHERE pool_id = $1 AND `+expr+` = $2`)
+	}
+	queries = append(queries, insertUserQuery)
+	var taken error
+	err := s.db.inTx(ctx, queries, func(stmts []*stdsql.Stmt) error {
+		taken = nil
+		for i, name := range names {
+			var n int
+			if err := stmts[i].QueryRowContext(ctx, u.PoolID, u.Attributes[name]).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				taken = &userpool.AttributeTakenError{Name: name}
+				return taken
+			}
+		}
+		_, err := stmts[len(names)].ExecContext(ctx, args...)
+		return err
+	})
+	if taken != nil {
+		return taken
+	}
+	return s.db.wrap("create user", err)
 }

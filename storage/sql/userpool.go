@@ -198,10 +198,12 @@ func (s *userPoolStore) CreateUser(ctx context.Context, u userpool.User) error {
 	if e.err != nil {
 		return s.db.wrap("create user", e.err)
 	}
-	_, err := s.db.exec(ctx, `INSERT INTO users (`+userCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
+	_, err := s.db.exec(ctx, insertUserQuery, args...)
 	return s.db.wrap("create user", err)
 }
+
+const insertUserQuery = `INSERT INTO users (` + userCols + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 // GetUser returns the user of pool poolID with exactly this username;
 // storage.ErrNotFound if there is none.

@@ -12,6 +12,53 @@ import (
 )
 
 var userPoolTests = []subtest{
+	{"UserPools/CreateUserUnique", func(ctx context.Context, t *testing.T, s Stores) {
+		finder, ok := s.UserPools.(userpool.UserFinder)
+		if !ok {
+			t.Skip("the store cannot find users by attribute")
+		}
+		pool := "us-east-1_UNIQUE000"
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
+		unique := []string{"email", "phone_number"}
+		first := userFixture(pool, "sub-1", "sub-1")
+		first.Attributes = map[string]string{"email": "gina@example.com", "phone_number": "+15550100"}
+		mustNil(t, finder.CreateUserUnique(ctx, first, unique), "CreateUserUnique first")
+		second := userFixture(pool, "sub-2", "sub-2")
+		second.Attributes = map[string]string{"email": "other@example.com", "phone_number": "+15550100"}
+		var taken *userpool.AttributeTakenError
+		if err := finder.CreateUserUnique(ctx, second, unique); !errors.As(err, &taken) || taken.Name != "phone_number" {
+			t.Fatalf("same phone number: %v, want AttributeTakenError{phone_number}", err)
+		}
+		_, err := s.UserPools.GetUser(ctx, pool, "sub-2")
+		mustIs(t, err, storage.ErrNotFound, "GetUser of the refused user")
+		// Only the named attributes are checked; another pool is separate.
+		mustNil(t, finder.CreateUserUnique(ctx, second, []string{"email"}), "CreateUserUnique email only")
+		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture("us-east-1_UNIQUE001")), "CreatePool")
+		elsewhere := first
+		elsewhere.PoolID = "us-east-1_UNIQUE001"
+		mustNil(t, finder.CreateUserUnique(ctx, elsewhere, unique), "CreateUserUnique in another pool")
+		// The username is still unique too.
+		mustIs(t, finder.CreateUserUnique(ctx, userFixture(pool, "sub-1", "sub-9"), []string{"email"}), storage.ErrAlreadyExists,
+			"CreateUserUnique of a taken username")
+		// Racing sign-ups with one address: exactly one is stored.
+		errs := race(func(i int) error {
+			u := userFixture(pool, fmt.Sprint("racer-", i), fmt.Sprint("racer-sub-", i))
+			u.Attributes = map[string]string{"email": "race@example.com"}
+			return finder.CreateUserUnique(ctx, u, unique)
+		})
+		stored := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				stored++
+			case !errors.As(err, &taken) || taken.Name != "email":
+				t.Fatalf("racer %d: %v", i, err)
+			}
+		}
+		if stored != 1 {
+			t.Fatalf("%d racers with one email address were stored, want 1", stored)
+		}
+	}},
 	{"UserPools/UpdateCode", func(ctx context.Context, t *testing.T, s Stores) {
 		pool := "us-east-1_CODES0000"
 		mustNil(t, s.UserPools.CreatePool(ctx, userPoolFixture(pool)), "CreatePool")
