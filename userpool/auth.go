@@ -253,7 +253,7 @@ func (s *Service) SignInWithPassword(ctx context.Context, in PasswordSignIn) (Au
 	if !found || !ok || u.PasswordHash == "" {
 		return AuthResult{}, s.signInFailed(ctx, pool, client, in.Username, found, now)
 	}
-	s.signInSucceeded(pool, in.Username)
+	s.signInSucceeded(ctx, pool, in.Username)
 	if u.SRPVerifier == "" {
 		// A user whose password predates SRP support gets an SRP verifier
 		// the first time the password is proved.

@@ -2,6 +2,8 @@ package userpool
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/fault"
@@ -15,7 +17,9 @@ import (
 //
 //   - per pool and typed name, Cognito's lockout: after 5 failures the name
 //     is locked 1 s, doubling per further failure up to 15 minutes,
-//     NotAuthorizedException "Password attempts exceeded";
+//     NotAuthorizedException "Password attempts exceeded". Counted in memory
+//     and, when the Store is a FailureStore, in the store, so the lock holds
+//     on every replica;
 //   - per source address (WithSourceIP; IPv6 per /64), Cognate's own: more
 //     than addrBurst failures, leaking one per addrLeak, block every sign-in
 //     from the address for addrBlock, TooManyRequestsException.
@@ -30,6 +34,35 @@ import (
 // limiter bookkeeping below is identical for both. The lock is deliberately
 // not keyed on the resolved user: locking "alice" would then lock her email
 // alias too, which would tell an attacker that the two names are one user.
+
+// FailureStore is an optional Store capability: failed sign-ins per pool and
+// typed name counted in the store, so the name lockout holds across every
+// replica (without it each replica counts on its own). Keys are opaque (a
+// hash of the pool and the typed name).
+type FailureStore interface {
+	// SignInFailures returns the failures counted for key and the time of
+	// the last; 0 when there are none.
+	SignInFailures(ctx context.Context, key string) (failures int, last time.Time, err error)
+	// AddSignInFailure counts one failure for key at now, a count whose
+	// last failure is forget or more before now starting again, and
+	// returns the new count. Concurrent calls each count.
+	AddSignInFailure(ctx context.Context, key string, now time.Time, forget time.Duration) (int, error)
+	// ClearSignInFailures forgets key's failures.
+	ClearSignInFailures(ctx context.Context, key string) error
+}
+
+// storedFailures returns the Service's FailureStore, if its Store is one.
+func (s *Service) storedFailures() (FailureStore, bool) {
+	fs, ok := s.store.(FailureStore)
+	return fs, ok
+}
+
+// failureKey is the stored key of lockKey(pool, typedName): no typed names
+// in the table.
+func failureKey(pool Pool, typedName string) string {
+	sum := sha256.Sum256([]byte(lockKey(pool, typedName)))
+	return "signin:" + hex.EncodeToString(sum[:])
+}
 
 // errTooManyRequests is the per-address refusal. Cognito's throttling
 // answers are TooManyRequestsException with "Too many requests" or "Rate
@@ -49,7 +82,15 @@ func (s *Service) throttleSignIn(ctx context.Context, pool Pool, typedName strin
 		metrics.SignInFailures.WithLabelValues(pool.ID, "throttled").Inc()
 		return errTooManyRequests()
 	}
-	if s.signInFailures.locked(lockKey(pool, typedName), now) {
+	locked := s.signInFailures.locked(lockKey(pool, typedName), now)
+	if fs, ok := s.storedFailures(); ok && !locked {
+		n, last, err := fs.SignInFailures(ctx, failureKey(pool, typedName))
+		if err != nil {
+			return internal(err, "get sign-in failures")
+		}
+		locked = lockedAt(n, last, now)
+	}
+	if locked {
 		s.signInFailures.addrFail(addr, now)
 		metrics.SignInFailures.WithLabelValues(pool.ID, "locked_out").Inc()
 		return notAuthorized("Password attempts exceeded")
@@ -63,6 +104,13 @@ func (s *Service) throttleSignIn(ctx context.Context, pool Pool, typedName strin
 // NotAuthorizedException "Incorrect username or password.".
 func (s *Service) signInFailed(ctx context.Context, pool Pool, client Client, typedName string, found bool, now time.Time) error {
 	s.signInFailures.fail(lockKey(pool, typedName), now)
+	if fs, ok := s.storedFailures(); ok {
+		// The answer stays the same if the count cannot be stored: this
+		// replica's own count still holds.
+		if _, err := fs.AddSignInFailure(ctx, failureKey(pool, typedName), now, lockoutForget); err != nil {
+			s.log.ErrorContext(ctx, "userpool: sign-in failure not stored", "pool", pool.ID, "err", err.Error())
+		}
+	}
 	s.signInFailures.addrFail(addrKey(sourceIP(ctx)), now)
 	metrics.SignInFailures.WithLabelValues(pool.ID, "incorrect_credentials").Inc()
 	s.auditSignInFailed(ctx, pool, client, typedName, found)
@@ -75,8 +123,13 @@ func (s *Service) signInFailed(ctx context.Context, pool Pool, client Client, ty
 // signInSucceeded forgets the failures of typedName after a proved factor.
 // The address's failures stay: one account an attacker controls must not
 // reset the address limit between guesses at others.
-func (s *Service) signInSucceeded(pool Pool, typedName string) {
+func (s *Service) signInSucceeded(ctx context.Context, pool Pool, typedName string) {
 	s.signInFailures.reset(lockKey(pool, typedName))
+	if fs, ok := s.storedFailures(); ok {
+		if err := fs.ClearSignInFailures(ctx, failureKey(pool, typedName)); err != nil {
+			s.log.ErrorContext(ctx, "userpool: sign-in failures not cleared", "pool", pool.ID, "err", err.Error())
+		}
+	}
 }
 
 func lockKey(pool Pool, typedName string) string { return pool.ID + "\x00" + typedName }

@@ -180,7 +180,7 @@ func TestThrottleSignIn(t *testing.T) {
 		t.Fatalf("LEGACY unknown: %v", err)
 	}
 	// A success forgets the name's failures but not the address's.
-	s.signInSucceeded(pool, "known")
+	s.signInSucceeded(ctx, pool, "known")
 	if err := s.throttleSignIn(ctx, pool, "known", now); err != nil {
 		t.Fatalf("after success: %v", err)
 	}

@@ -259,7 +259,7 @@ func (s *Service) defineNext(ctx context.Context, r *customRound) (AuthResult, e
 		if r.notFound {
 			return AuthResult{}, s.signInFailed(ctx, pool, client, r.typed, true, r.st.Now)
 		}
-		s.signInSucceeded(pool, r.typed)
+		s.signInSucceeded(ctx, pool, r.typed)
 		return s.afterFirstFactor(ctx, r.st)
 	case def.ChallengeName == ChallengeCustom:
 	case def.ChallengeName == "":

@@ -169,14 +169,21 @@ func (l *lockout) locked(key string, now time.Time) bool {
 		delete(l.m, key)
 		return false
 	}
-	if st.failures < lockoutFreeFailures {
+	return lockedAt(st.failures, st.last, now)
+}
+
+// lockedAt reports whether a name with failures failed sign-ins, the last at
+// last, is locked at now: from the lockoutFreeFailures-th failure on, 1 s
+// doubling per further failure up to lockoutMax after the last one.
+func lockedAt(failures int, last, now time.Time) bool {
+	if failures < lockoutFreeFailures || now.Sub(last) >= lockoutForget {
 		return false
 	}
 	d := lockoutMax
-	if n := st.failures - lockoutFreeFailures; n < 10 {
+	if n := failures - lockoutFreeFailures; n < 10 {
 		d = min(time.Duration(1<<n)*time.Second, lockoutMax)
 	}
-	return now.Before(st.last.Add(d))
+	return now.Before(last.Add(d))
 }
 
 // fail records a failed sign-in.

@@ -129,3 +129,33 @@ func TestSignUpSameEmailAtOnce(t *testing.T) {
 		t.Fatalf("%d sign-ups succeeded and %d users are stored, want 1 and 1", created, len(users))
 	}
 }
+
+// Failed sign-ins on one replica lock the name on another: the lockout is
+// counted in the store.
+func TestLockoutAcrossReplicas(t *testing.T) {
+	e := newEnv(t)
+	p := e.pool(t)
+	c, _ := e.client(t, p.ID, nil)
+	e.confirmedUser(t, p.ID, "lena", nil)
+	other := e.replica()
+	signIn := func(svc *userpool.Service, password string) error {
+		_, err := svc.SignInWithPassword(t.Context(), userpool.PasswordSignIn{ClientID: c.ID, Username: "lena", Password: password})
+		return err
+	}
+	for range 5 {
+		wantFault(t, signIn(e.svc, "Wrong-password-1"), fault.NotAuthorized, "Incorrect username or password.")
+	}
+	wantFault(t, signIn(other, goodPassword), fault.NotAuthorized, "Password attempts exceeded")
+	// After the lock (1 s after the fifth failure) the other replica signs
+	// in, which clears the count for both.
+	e.clock.Advance(2 * time.Second)
+	if err := signIn(other, goodPassword); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	for range 4 {
+		wantFault(t, signIn(other, "Wrong-password-1"), fault.NotAuthorized, "Incorrect username or password.")
+	}
+	if err := signIn(e.svc, goodPassword); err != nil {
+		t.Fatalf("four failures after a success must not lock: %v", err)
+	}
+}

@@ -244,7 +244,7 @@ func (s *Service) verifySRP(ctx context.Context, in ChallengeInput, pool Pool, c
 	} else if !fresh {
 		return AuthResult{}, errIncorrectCredentials()
 	}
-	s.signInSucceeded(pool, st.Typed)
+	s.signInSucceeded(ctx, pool, st.Typed)
 	return s.afterFirstFactor(ctx, &signIn{Pool: pool, Client: client, User: u, Now: now,
 		Source: "Authentication", ClientMetadata: in.ClientMetadata})
 }

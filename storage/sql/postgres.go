@@ -441,4 +441,15 @@ var postgresMigrations = []migration{
 		)`,
 		`CREATE INDEX single_use_expiry ON single_use (expires_at)`,
 	}},
+
+	// 12: failed sign-ins per pool and typed name (a SHA-256 of them), so
+	// the lockout holds across replicas: userpool.FailureStore.
+	{stmts: []string{
+		`CREATE TABLE signin_failures (
+			key      TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+			failures BIGINT NOT NULL,
+			last     BIGINT NOT NULL
+		)`,
+		`CREATE INDEX signin_failures_last ON signin_failures (last)`,
+	}},
 }

@@ -450,4 +450,15 @@ var sqliteMigrations = []migration{
 		) WITHOUT ROWID, STRICT`,
 		`CREATE INDEX single_use_expiry ON single_use (expires_at)`,
 	}},
+
+	// 12: failed sign-ins per pool and typed name (a SHA-256 of them), so
+	// the lockout holds across replicas: userpool.FailureStore.
+	{stmts: []string{
+		`CREATE TABLE signin_failures (
+			key      TEXT NOT NULL PRIMARY KEY,
+			failures INTEGER NOT NULL,
+			last     INTEGER NOT NULL
+		) WITHOUT ROWID, STRICT`,
+		`CREATE INDEX signin_failures_last ON signin_failures (last)`,
+	}},
 }

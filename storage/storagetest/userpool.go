@@ -12,6 +12,60 @@ import (
 )
 
 var userPoolTests = []subtest{
+	{"UserPools/SignInFailures", func(ctx context.Context, t *testing.T, s Stores) {
+		fs, ok := s.UserPools.(userpool.FailureStore)
+		if !ok {
+			t.Skip("the store does not count sign-in failures")
+		}
+		forget := 15 * time.Minute
+		count := func(key string) (int, time.Time) {
+			t.Helper()
+			n, last, err := fs.SignInFailures(ctx, key)
+			mustNil(t, err, "SignInFailures")
+			return n, last
+		}
+		if n, last := count("a"); n != 0 || !last.IsZero() {
+			t.Fatalf("nothing counted yet: %d at %v", n, last)
+		}
+		for i := 1; i <= 3; i++ {
+			n, err := fs.AddSignInFailure(ctx, "a", at(time.Duration(i)*time.Minute), forget)
+			mustNil(t, err, "AddSignInFailure")
+			if n != i {
+				t.Fatalf("failure %d counted as %d", i, n)
+			}
+		}
+		n, last := count("a")
+		mustTimesEqual(t, "last failure", last, at(3*time.Minute))
+		if n != 3 {
+			t.Fatalf("count %d, want 3", n)
+		}
+		// Another key is separate; a count idle for the forget window starts again.
+		if n, _ := fs.AddSignInFailure(ctx, "b", at(3*time.Minute), forget); n != 1 {
+			t.Fatalf("another key counted %d", n)
+		}
+		if n, err := fs.AddSignInFailure(ctx, "a", at(3*time.Minute+forget), forget); err != nil || n != 1 {
+			t.Fatalf("after the forget window: %d, %v; want 1", n, err)
+		}
+		if n, _ := count("b"); n != 0 {
+			t.Fatalf("a stale count of another key was not pruned: %d", n)
+		}
+		mustNil(t, fs.ClearSignInFailures(ctx, "a"), "ClearSignInFailures")
+		mustNil(t, fs.ClearSignInFailures(ctx, "never"), "ClearSignInFailures of nothing")
+		if n, _ := count("a"); n != 0 {
+			t.Fatalf("after clearing: %d", n)
+		}
+		// Concurrent failures, as on several replicas: each counts.
+		errs := race(func(int) error {
+			_, err := fs.AddSignInFailure(ctx, "c", at(time.Hour), forget)
+			return err
+		})
+		for i, err := range errs {
+			mustNil(t, err, fmt.Sprint("AddSignInFailure ", i))
+		}
+		if n, _ := count("c"); n != len(errs) {
+			t.Fatalf("%d concurrent failures counted %d", len(errs), n)
+		}
+	}},
 	{"UserPools/CreateUserUnique", func(ctx context.Context, t *testing.T, s Stores) {
 		finder, ok := s.UserPools.(userpool.UserFinder)
 		if !ok {
