@@ -106,8 +106,9 @@ func (s *Service) signInFailed(ctx context.Context, pool Pool, client Client, ty
 	s.signInFailures.fail(lockKey(pool, typedName), now)
 	if fs, ok := s.storedFailures(); ok {
 		// The answer stays the same if the count cannot be stored: this
-		// replica's own count still holds.
-		if _, err := fs.AddSignInFailure(ctx, failureKey(pool, typedName), now, lockoutForget); err != nil {
+		// replica's own count still holds. Counted even when the client
+		// has gone away meanwhile (its request context is canceled).
+		if _, err := fs.AddSignInFailure(context.WithoutCancel(ctx), failureKey(pool, typedName), now, lockoutForget); err != nil {
 			s.log.ErrorContext(ctx, "userpool: sign-in failure not stored", "pool", pool.ID, "err", err.Error())
 		}
 	}
@@ -126,7 +127,7 @@ func (s *Service) signInFailed(ctx context.Context, pool Pool, client Client, ty
 func (s *Service) signInSucceeded(ctx context.Context, pool Pool, typedName string) {
 	s.signInFailures.reset(lockKey(pool, typedName))
 	if fs, ok := s.storedFailures(); ok {
-		if err := fs.ClearSignInFailures(ctx, failureKey(pool, typedName)); err != nil {
+		if err := fs.ClearSignInFailures(context.WithoutCancel(ctx), failureKey(pool, typedName)); err != nil {
 			s.log.ErrorContext(ctx, "userpool: sign-in failures not cleared", "pool", pool.ID, "err", err.Error())
 		}
 	}
