@@ -35,10 +35,11 @@ import (
 // not keyed on the resolved user: locking "alice" would then lock her email
 // alias too, which would tell an attacker that the two names are one user.
 
-// FailureStore is an optional Store capability: failed sign-ins per pool and
-// typed name counted in the store, so the name lockout holds across every
-// replica (without it each replica counts on its own). Keys are opaque (a
-// hash of the pool and the typed name).
+// FailureStore is an optional Store capability: failure counts by key in the
+// store (failed sign-ins per pool and typed name, wrong MFA codes per
+// challenge session and per user), so the lockouts hold across every
+// replica; without it each replica counts on its own. Keys are opaque (a
+// hash of what they count).
 type FailureStore interface {
 	// SignInFailures returns the failures counted for key and the time of
 	// the last; 0 when there are none.

@@ -2,7 +2,9 @@ package userpool
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
 	"strconv"
@@ -44,11 +46,11 @@ import (
 //     mfaUserWindow), so an attacker who knows the password cannot walk the
 //     10^6 code space by opening new sessions.
 //
-// The attempt bookkeeping is per replica (in memory), like the other attempt
-// limiters of the package. Single use is not: an accepted code's time step
-// and a completed challenge Session are claimed in the store
-// (Store.ClaimOnce), so neither is accepted twice, even by two replicas at
-// once.
+// Wrong codes are counted in memory and, when the Store is a FailureStore,
+// in the store, so the session and user limits hold across replicas. Single
+// use is claimed in the store too: an accepted code's time step and a
+// completed challenge Session (Store.ClaimOnce), so neither is accepted
+// twice, even by two replicas at once.
 
 // TOTP parameters (RFC 6238 defaults, which Cognito and authenticator apps use).
 const (
@@ -128,6 +130,50 @@ func newMFAGuard() *mfaGuard {
 }
 
 func (s *Service) mfaGuard() *mfaGuard { return s.mfa }
+
+// mfaBlocked reports whether key (of kind "mfa-session" or "mfa-user") has
+// used up l's wrong codes: counted on this replica, or, when the Store is a
+// FailureStore, on every replica (a count idle for l's window is forgotten).
+func (s *Service) mfaBlocked(ctx context.Context, l *attemptLimiter, kind, key string, now time.Time) (bool, error) {
+	if l.blocked(key, now) {
+		return true, nil
+	}
+	fs, ok := s.storedFailures()
+	if !ok {
+		return false, nil
+	}
+	n, last, err := fs.SignInFailures(ctx, mfaFailureKey(kind, key))
+	if err != nil {
+		return false, internal(err, "get MFA failures")
+	}
+	return n >= l.max && now.Sub(last) < l.window, nil
+}
+
+// mfaFailed counts a wrong code for the session nonce and the user userKey,
+// in memory and in the store (even when the client went away meanwhile).
+func (s *Service) mfaFailed(ctx context.Context, g *mfaGuard, nonce, userKey string, now time.Time) {
+	g.sessionFailures.fail(nonce, now)
+	g.userFailures.fail(userKey, now)
+	fs, ok := s.storedFailures()
+	if !ok {
+		return
+	}
+	for _, c := range []struct {
+		kind, key string
+		window    time.Duration
+	}{{"mfa-session", nonce, mfaSessionMemory}, {"mfa-user", userKey, mfaUserWindow}} {
+		if _, err := fs.AddSignInFailure(context.WithoutCancel(ctx), mfaFailureKey(c.kind, c.key), now, c.window); err != nil {
+			s.log.ErrorContext(ctx, "userpool: MFA failure not stored", "err", err.Error())
+		}
+	}
+}
+
+// mfaFailureKey is the stored key of an MFA failure count: a hash, so no
+// usernames in the table.
+func mfaFailureKey(kind, key string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + key))
+	return kind + ":" + hex.EncodeToString(sum[:])
+}
 
 // SettingList is the user's enabled MFA methods (AdminGetUser / GetUser
 // UserMFASettingList): SOFTWARE_TOKEN_MFA when a verified software token is
@@ -259,10 +305,14 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 	defer g.lock(st.Pool.ID, st.User.Username)()
 	now := st.Now
 	userKey := st.Pool.ID + "\x00" + st.User.Username
-	if g.consumed.blocked(nonce, now) || g.sessionFailures.blocked(nonce, now) {
+	if blocked, err := s.mfaBlocked(ctx, g.sessionFailures, "mfa-session", nonce, now); err != nil {
+		return User{}, err
+	} else if blocked || g.consumed.blocked(nonce, now) {
 		return User{}, errInvalidSession()
 	}
-	if g.userFailures.blocked(userKey, now) {
+	if blocked, err := s.mfaBlocked(ctx, g.userFailures, "mfa-user", userKey, now); err != nil {
+		return User{}, err
+	} else if blocked {
 		return User{}, notAuthorized("Password attempts exceeded")
 	}
 	u, err := s.store.GetUser(ctx, st.Pool.ID, st.User.Username)
@@ -281,8 +331,7 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 	}
 	step := totpStep(secret, code, now)
 	if step <= u.MFA.LastTOTPStep { // wrong (-1) or already used
-		g.sessionFailures.fail(nonce, now)
-		g.userFailures.fail(userKey, now)
+		s.mfaFailed(ctx, g, nonce, userKey, now)
 		return User{}, errTOTPMismatch()
 	}
 	// The lock and LastTOTPStep hold on this replica; the store's claims
@@ -290,8 +339,7 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 	if fresh, err := s.claimTOTPStep(ctx, u, step, now); err != nil {
 		return User{}, err
 	} else if !fresh {
-		g.sessionFailures.fail(nonce, now)
-		g.userFailures.fail(userKey, now)
+		s.mfaFailed(ctx, g, nonce, userKey, now)
 		return User{}, errTOTPMismatch()
 	}
 	if fresh, err := s.claimOnce(ctx, "mfa-session", nonce, now.Add(mfaSessionMemory), now); err != nil {
@@ -305,6 +353,11 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 	}
 	g.consumed.fail(nonce, now)
 	g.userFailures.reset(userKey)
+	if fs, ok := s.storedFailures(); ok {
+		if err := fs.ClearSignInFailures(context.WithoutCancel(ctx), mfaFailureKey("mfa-user", userKey)); err != nil {
+			s.log.ErrorContext(ctx, "userpool: MFA failures not cleared", "pool", st.Pool.ID, "err", err.Error())
+		}
+	}
 	return u, nil
 }
 
@@ -375,7 +428,11 @@ func (s *Service) answerSelectMFAType(ctx context.Context, in ChallengeInput, po
 		return AuthResult{}, invalidParam("ANSWER must be SMS_MFA, SOFTWARE_TOKEN_MFA or EMAIL_OTP.")
 	}
 	g := s.mfaGuard()
-	if st.User.Status != StatusConfirmed || g.consumed.blocked(sess.Nonce, st.Now) || g.sessionFailures.blocked(sess.Nonce, st.Now) {
+	sessionBlocked, err := s.mfaBlocked(ctx, g.sessionFailures, "mfa-session", sess.Nonce, st.Now)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if st.User.Status != StatusConfirmed || g.consumed.blocked(sess.Nonce, st.Now) || sessionBlocked {
 		return AuthResult{}, errInvalidSession()
 	}
 	if !pool.SoftwareTokenMFA || st.User.MFA.TOTPSecret == "" {

@@ -159,3 +159,26 @@ func TestLockoutAcrossReplicas(t *testing.T) {
 		t.Fatalf("four failures after a success must not lock: %v", err)
 	}
 }
+
+// Wrong MFA codes for one challenge session, spread over two replicas, add
+// up: after five the session is dead on both.
+func TestMFAWrongCodesAcrossReplicas(t *testing.T) {
+	f := newMFAFixture(t, userpool.MFAOptional)
+	secret := f.enrol(t)
+	replicas := []*userpool.Service{f.e.svc, f.e.replica()}
+	res := f.signIn(t)
+	answer := func(svc *userpool.Service, code string) error {
+		_, err := svc.RespondToAuthChallenge(t.Context(), userpool.ChallengeInput{ClientID: f.client.ID,
+			Name: userpool.ChallengeSoftwareTokenMFA, Session: res.Session,
+			Responses: map[string]string{"USERNAME": "mia", "SOFTWARE_TOKEN_MFA_CODE": code}})
+		return err
+	}
+	for i := range 5 {
+		if err := answer(replicas[i%2], "000000"); !fault.Is(err, fault.CodeMismatch) {
+			t.Fatalf("wrong code %d: %v", i+1, err)
+		}
+	}
+	for _, svc := range replicas {
+		wantFault(t, answer(svc, totpCode(t, secret, f.e.clock.Now())), fault.NotAuthorized, "Invalid session for the user.")
+	}
+}
