@@ -157,7 +157,7 @@ func (s *Service) updateAttributes(ctx context.Context, pool Pool, u User, attrs
 	if u.Attributes == nil {
 		u.Attributes = map[string]string{}
 	}
-	var toVerify []string
+	var toVerify, unique []string
 	for _, attr := range []string{"email", "phone_number"} {
 		v, ok := attrs[attr]
 		if !ok || v == u.Attributes[attr] {
@@ -167,6 +167,7 @@ func (s *Service) updateAttributes(ctx context.Context, pool Pool, u User, attrs
 			if err := s.checkAliasFree(ctx, pool, u, attr, v); err != nil {
 				return nil, err
 			}
+			unique = append(unique, attr)
 		}
 		if _, set := attrs[attr+"_verified"]; admin && set {
 			continue
@@ -183,7 +184,18 @@ func (s *Service) updateAttributes(ctx context.Context, pool Pool, u User, attrs
 		u.Attributes[attr+"_verified"] = "false"
 	}
 	u.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	// checkAliasFree gave the clear answer; storing with the same check in
+	// one transaction closes the race of two users taking one address.
+	var err error
+	if finder, ok := s.store.(UserFinder); ok && len(unique) > 0 {
+		err = finder.UpdateUserUnique(ctx, u, unique)
+	} else {
+		err = s.store.UpdateUser(ctx, u)
+	}
+	if attr, taken := takenAttribute(err); taken {
+		return nil, errAliasExists(attr)
+	}
+	if err != nil {
 		return nil, internal(err, "update user")
 	}
 	s.log.InfoContext(ctx, "userpool: attributes updated", "pool", pool.ID, "username", u.Username, "admin", admin)
@@ -220,6 +232,10 @@ func (s *Service) checkAliasFree(ctx context.Context, pool Pool, u User, attr, v
 	if other.Username == u.Username {
 		return nil
 	}
+	return errAliasExists(attr)
+}
+
+func errAliasExists(attr string) error {
 	return fault.New("AliasExistsException", "An account with the %s already exists.", attr)
 }
 

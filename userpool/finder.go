@@ -23,6 +23,9 @@ type UserFinder interface {
 	// sign-ups with one address, at once or on two replicas, cannot both
 	// succeed.
 	CreateUserUnique(ctx context.Context, u User, unique []string) error
+	// UpdateUserUnique is Store.UpdateUser with CreateUserUnique's check
+	// (other users than u only), in one write transaction.
+	UpdateUserUnique(ctx context.Context, u User, unique []string) error
 }
 
 // AttributeTakenError is CreateUserUnique's refusal: another user of the

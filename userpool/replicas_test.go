@@ -1,6 +1,7 @@
 package userpool_test
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -180,5 +181,67 @@ func TestMFAWrongCodesAcrossReplicas(t *testing.T) {
 	}
 	for _, svc := range replicas {
 		wantFault(t, answer(svc, totpCode(t, secret, f.e.clock.Now())), fault.NotAuthorized, "Invalid session for the user.")
+	}
+}
+
+// Two users changing their email address to the same one at once, on two
+// replicas, in a pool whose users sign in with it: one of them gets it.
+func TestSameNewEmailAtOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	p, err := e.svc.CreatePool(ctx, userpool.CreatePoolInput{Name: "email-pool", UsernameAttributes: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := e.svc.CreateClient(ctx, userpool.CreateClientInput{PoolID: p.ID, Name: "app",
+		ExplicitAuthFlows: []string{userpool.FlowAllowUserPasswordAuth, userpool.FlowAllowRefreshTokenAuth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*userpool.Service{e.svc, e.replica()}
+	const n = 6
+	tokens := make([]string, n)
+	for i := range tokens {
+		email := fmt.Sprintf("user%d@example.com", i)
+		if _, err := e.svc.SignUp(ctx, userpool.SignUpInput{ClientID: c.ID, Username: email, Password: goodPassword}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.ConfirmUser(ctx, p.ID, email); err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = e.signIn(t, c.ID, email, goodPassword).AccessToken
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		changed int
+	)
+	for i := range n {
+		wg.Go(func() {
+			_, err := replicas[i%2].UpdateUserAttributes(ctx, userpool.UpdateAttributesInput{AccessToken: tokens[i],
+				Attributes: map[string]string{"email": "shared@example.com"}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch fe := fault.As(err); {
+			case err == nil:
+				changed++
+			case fe.Code != "AliasExistsException":
+				t.Errorf("update %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	users, err := e.store.ListUsers(ctx, p.ID, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := 0
+	for _, u := range users {
+		if u.Attributes["email"] == "shared@example.com" {
+			holders++
+		}
+	}
+	if changed != 1 || holders != 1 {
+		t.Fatalf("%d updates succeeded and %d users hold the address, want 1 and 1", changed, holders)
 	}
 }

@@ -228,13 +228,15 @@ func (s *userPoolStore) UpdateUser(ctx context.Context, u userpool.User) error {
 	if e.err != nil {
 		return s.db.wrap("update user", e.err)
 	}
-	err := s.db.execOne(ctx, `UPDATE users SET sub = $3, attributes = $4, status = $5, enabled = $6,
-		password_hash = $7, password_set_at = $8, confirmation_code_hash = $9,
-		confirmation_expires = $10, created_at = $11, updated_at = $12, srp_salt = $13,
-		srp_verifier = $14, mfa = $15, tokens_valid_after = $16
-		WHERE pool_id = $1 AND username = $2`, args...)
+	err := s.db.execOne(ctx, updateUserQuery, args...)
 	return s.db.wrap("update user", err)
 }
+
+const updateUserQuery = `UPDATE users SET sub = $3, attributes = $4, status = $5, enabled = $6,
+	password_hash = $7, password_set_at = $8, confirmation_code_hash = $9,
+	confirmation_expires = $10, created_at = $11, updated_at = $12, srp_salt = $13,
+	srp_verifier = $14, mfa = $15, tokens_valid_after = $16
+	WHERE pool_id = $1 AND username = $2`
 
 var deleteUserQueries = []string{
 	`SELECT sub FROM users WHERE pool_id = $1 AND username = $2`,

@@ -112,6 +112,27 @@ var userPoolTests = []subtest{
 		if stored != 1 {
 			t.Fatalf("%d racers with one email address were stored, want 1", stored)
 		}
+		// UpdateUserUnique: a user keeps their own value, may not take another's.
+		first.UpdatedAt = at(8 * time.Hour)
+		// (second shares first's phone number, stored with only email checked.)
+		mustNil(t, finder.UpdateUserUnique(ctx, first, []string{"email"}), "UpdateUserUnique with the user's own values")
+		if err := finder.UpdateUserUnique(ctx, first, unique); !errors.As(err, &taken) || taken.Name != "phone_number" {
+			t.Fatalf("a phone number another user has: %v", err)
+		}
+		got, err := s.UserPools.GetUser(ctx, pool, "sub-1")
+		mustNil(t, err, "GetUser")
+		mustTimesEqual(t, "updated", got.UpdatedAt, at(8*time.Hour))
+		second.Attributes = map[string]string{"email": "gina@example.com"}
+		if err := finder.UpdateUserUnique(ctx, second, unique); !errors.As(err, &taken) || taken.Name != "email" {
+			t.Fatalf("taking another user's email: %v", err)
+		}
+		got, err = s.UserPools.GetUser(ctx, pool, "sub-2")
+		mustNil(t, err, "GetUser")
+		if got.Attributes["email"] != "other@example.com" {
+			t.Fatalf("the refused update was stored: %v", got.Attributes)
+		}
+		mustIs(t, finder.UpdateUserUnique(ctx, userFixture(pool, "nobody", "sub-x"), unique), storage.ErrNotFound,
+			"UpdateUserUnique of no user")
 	}},
 	{"UserPools/UpdateCode", func(ctx context.Context, t *testing.T, s Stores) {
 		pool := "us-east-1_CODES0000"
