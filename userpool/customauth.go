@@ -17,7 +17,8 @@ import (
 // each CUSTOM_CHALLENGE and VerifyAuthChallengeResponse judges the answer.
 // The history DefineAuthChallenge sees (request.session) and the private
 // challenge parameters travel in the sealed Session, so no server-side
-// state is needed; each Session answers one challenge (see customSessions).
+// state is needed; each Session answers one challenge, claimed in the store
+// (Store.ClaimOnce) so that holds across replicas.
 //
 // Cognate runs custom challenges only: CHALLENGE_NAME=SRP_A (SRP as the
 // first step) is refused with InvalidParameterException, and so is a
@@ -210,8 +211,8 @@ func (s *Service) openCustomSession(ctx context.Context, in ChallengeInput, pool
 		if err := s.checkSecretHash(client, in.Responses["SECRET_HASH"], in.Responses["USERNAME"]); err != nil {
 			return nil, authSession{}, err
 		}
-		if !s.useCustomSession(sess, now) {
-			return nil, authSession{}, errInvalidSession()
+		if err := s.useCustomSession(ctx, sess, now); err != nil {
+			return nil, authSession{}, err
 		}
 		st := &signIn{Pool: pool, Client: client, User: User{Username: sess.Username}, Now: now,
 			Source: sess.Source, ClientMetadata: in.ClientMetadata}
@@ -221,20 +222,28 @@ func (s *Service) openCustomSession(ctx context.Context, in ChallengeInput, pool
 	if err != nil {
 		return nil, authSession{}, err
 	}
-	if !s.useCustomSession(sess, st.Now) {
-		return nil, authSession{}, errInvalidSession()
+	if err := s.useCustomSession(ctx, sess, st.Now); err != nil {
+		return nil, authSession{}, err
 	}
 	return &customRound{st: st, typed: in.Responses["USERNAME"], steps: slices.Clone(sess.Steps)}, sess, nil
 }
 
-// useCustomSession marks a session used and reports whether it was unused.
-func (s *Service) useCustomSession(sess authSession, now time.Time) bool {
-	key := sess.ClientID + "\x00" + sess.Nonce
-	if s.customSessions.blocked(key, now) {
-		return false
+// customSessionMemory is how long an answered CUSTOM_CHALLENGE session is
+// remembered: at least the longest AuthSessionValidity (15 minutes).
+const customSessionMemory = 15 * time.Minute
+
+// useCustomSession claims sess in the store, so each CUSTOM_CHALLENGE
+// session is answered once across every replica: NotAuthorizedException
+// "Invalid session for the user." for a session answered before.
+func (s *Service) useCustomSession(ctx context.Context, sess authSession, now time.Time) error {
+	fresh, err := s.claimOnce(ctx, "custom-session", sess.ClientID+"\x00"+sess.Nonce, now.Add(customSessionMemory), now)
+	if err != nil {
+		return err
 	}
-	s.customSessions.fail(key, now)
-	return true
+	if !fresh {
+		return errInvalidSession()
+	}
+	return nil
 }
 
 // defineNext asks DefineAuthChallenge what follows r's history and acts on

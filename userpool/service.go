@@ -71,10 +71,6 @@ type Service struct {
 	// so more at once would add memory, not throughput; a burst of sign-ins
 	// queues instead.
 	argonSlots chan struct{}
-	// customSessions marks CUSTOM_CHALLENGE sessions as used, so each
-	// Session answers one challenge (per replica, for the 15-minute
-	// maximum session validity).
-	customSessions *attemptLimiter
 	// mfa counts wrong MFA codes per session and per user and marks answered
 	// MFA sessions (per replica).
 	mfa *mfaGuard
@@ -105,7 +101,6 @@ func New(cfg Config) *Service {
 		sender:          cfg.Sender,
 		triggers:        newTriggerClient(cfg.Triggers, cfg.Logger),
 		audit:           cfg.Audit,
-		customSessions:  newAttemptLimiter(1, 15*time.Minute),
 		mfa:             newMFAGuard(),
 		confirmAttempts: newAttemptLimiter(15, time.Hour),
 		signInFailures:  newLockout(),
