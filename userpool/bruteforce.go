@@ -58,11 +58,57 @@ func (s *Service) storedFailures() (FailureStore, bool) {
 	return fs, ok
 }
 
-// failureKey is the stored key of lockKey(pool, typedName): no typed names
-// in the table.
+// failureKey is the stored key of lockKey(pool, typedName).
 func failureKey(pool Pool, typedName string) string {
-	sum := sha256.Sum256([]byte(lockKey(pool, typedName)))
-	return "signin:" + hex.EncodeToString(sum[:])
+	return countKey("signin", lockKey(pool, typedName))
+}
+
+// countKey is the stored key of a failure count of a kind: a hash, so no
+// usernames or typed names in the table.
+func countKey(kind, key string) string {
+	sum := sha256.Sum256([]byte(kind + "\x00" + key))
+	return kind + ":" + hex.EncodeToString(sum[:])
+}
+
+// blockedAcross reports whether key (of a kind: "mfa-session", "mfa-user",
+// "confirm") has used up l's failures: counted on this replica, or, when the
+// Store is a FailureStore, on every replica (a count idle for l's window is
+// forgotten). Errors: InternalErrorException when the store fails.
+func (s *Service) blockedAcross(ctx context.Context, l *attemptLimiter, kind, key string, now time.Time) (bool, error) {
+	if l.blocked(key, now) {
+		return true, nil
+	}
+	fs, ok := s.storedFailures()
+	if !ok {
+		return false, nil
+	}
+	n, last, err := fs.SignInFailures(ctx, countKey(kind, key))
+	if err != nil {
+		return false, internal(err, "get failure count")
+	}
+	return n >= l.max && now.Sub(last) < l.window, nil
+}
+
+// failAcross counts a failure for key on this replica and in the store (even
+// when the client went away meanwhile; a store error is logged, the
+// replica's own count still holds).
+func (s *Service) failAcross(ctx context.Context, l *attemptLimiter, kind, key string, now time.Time) {
+	l.fail(key, now)
+	if fs, ok := s.storedFailures(); ok {
+		if _, err := fs.AddSignInFailure(context.WithoutCancel(ctx), countKey(kind, key), now, l.window); err != nil {
+			s.log.ErrorContext(ctx, "userpool: failure count not stored", "kind", kind, "err", err.Error())
+		}
+	}
+}
+
+// resetAcross forgets key's failures on this replica and in the store.
+func (s *Service) resetAcross(ctx context.Context, l *attemptLimiter, kind, key string) {
+	l.reset(key)
+	if fs, ok := s.storedFailures(); ok {
+		if err := fs.ClearSignInFailures(context.WithoutCancel(ctx), countKey(kind, key)); err != nil {
+			s.log.ErrorContext(ctx, "userpool: failure count not cleared", "kind", kind, "err", err.Error())
+		}
+	}
 }
 
 // errTooManyRequests is the per-address refusal. Cognito's throttling

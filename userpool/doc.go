@@ -28,10 +28,10 @@
 //     additional data;
 //   - challenge Sessions and SRP SECRET_BLOCKs are sealed, short-lived and
 //     bound to their pool, client, user and password; answered sessions and
-//     blocks are remembered (per replica) until they expire, so none is
-//     answered twice;
-//   - sign-in failures lock a name (per replica) and throttle a source
-//     address; with PreventUserExistenceErrors=ENABLED an unknown user gets
+//     blocks are claimed in the store until they expire, so none is
+//     answered twice, on any replica;
+//   - sign-in failures lock a name (counted in the store, so on every
+//     replica) and throttle a source address (per replica); with PreventUserExistenceErrors=ENABLED an unknown user gets
 //     the same answers and costs the same work as a known one;
 //   - trigger webhooks are signed with HMAC-SHA256 (triggers.go);
 //   - every decision reads the injected clock (Config.Now).

@@ -2,9 +2,7 @@ package userpool
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
 	"strconv"
@@ -131,48 +129,11 @@ func newMFAGuard() *mfaGuard {
 
 func (s *Service) mfaGuard() *mfaGuard { return s.mfa }
 
-// mfaBlocked reports whether key (of kind "mfa-session" or "mfa-user") has
-// used up l's wrong codes: counted on this replica, or, when the Store is a
-// FailureStore, on every replica (a count idle for l's window is forgotten).
-func (s *Service) mfaBlocked(ctx context.Context, l *attemptLimiter, kind, key string, now time.Time) (bool, error) {
-	if l.blocked(key, now) {
-		return true, nil
-	}
-	fs, ok := s.storedFailures()
-	if !ok {
-		return false, nil
-	}
-	n, last, err := fs.SignInFailures(ctx, mfaFailureKey(kind, key))
-	if err != nil {
-		return false, internal(err, "get MFA failures")
-	}
-	return n >= l.max && now.Sub(last) < l.window, nil
-}
-
 // mfaFailed counts a wrong code for the session nonce and the user userKey,
-// in memory and in the store (even when the client went away meanwhile).
+// on this replica and in the store.
 func (s *Service) mfaFailed(ctx context.Context, g *mfaGuard, nonce, userKey string, now time.Time) {
-	g.sessionFailures.fail(nonce, now)
-	g.userFailures.fail(userKey, now)
-	fs, ok := s.storedFailures()
-	if !ok {
-		return
-	}
-	for _, c := range []struct {
-		kind, key string
-		window    time.Duration
-	}{{"mfa-session", nonce, mfaSessionMemory}, {"mfa-user", userKey, mfaUserWindow}} {
-		if _, err := fs.AddSignInFailure(context.WithoutCancel(ctx), mfaFailureKey(c.kind, c.key), now, c.window); err != nil {
-			s.log.ErrorContext(ctx, "userpool: MFA failure not stored", "err", err.Error())
-		}
-	}
-}
-
-// mfaFailureKey is the stored key of an MFA failure count: a hash, so no
-// usernames in the table.
-func mfaFailureKey(kind, key string) string {
-	sum := sha256.Sum256([]byte(kind + "\x00" + key))
-	return kind + ":" + hex.EncodeToString(sum[:])
+	s.failAcross(ctx, g.sessionFailures, "mfa-session", nonce, now)
+	s.failAcross(ctx, g.userFailures, "mfa-user", userKey, now)
 }
 
 // SettingList is the user's enabled MFA methods (AdminGetUser / GetUser
@@ -305,12 +266,12 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 	defer g.lock(st.Pool.ID, st.User.Username)()
 	now := st.Now
 	userKey := st.Pool.ID + "\x00" + st.User.Username
-	if blocked, err := s.mfaBlocked(ctx, g.sessionFailures, "mfa-session", nonce, now); err != nil {
+	if blocked, err := s.blockedAcross(ctx, g.sessionFailures, "mfa-session", nonce, now); err != nil {
 		return User{}, err
 	} else if blocked || g.consumed.blocked(nonce, now) {
 		return User{}, errInvalidSession()
 	}
-	if blocked, err := s.mfaBlocked(ctx, g.userFailures, "mfa-user", userKey, now); err != nil {
+	if blocked, err := s.blockedAcross(ctx, g.userFailures, "mfa-user", userKey, now); err != nil {
 		return User{}, err
 	} else if blocked {
 		return User{}, notAuthorized("Password attempts exceeded")
@@ -352,12 +313,7 @@ func (s *Service) useTOTPCode(ctx context.Context, st *signIn, nonce, code strin
 		return User{}, internal(err, "update user")
 	}
 	g.consumed.fail(nonce, now)
-	g.userFailures.reset(userKey)
-	if fs, ok := s.storedFailures(); ok {
-		if err := fs.ClearSignInFailures(context.WithoutCancel(ctx), mfaFailureKey("mfa-user", userKey)); err != nil {
-			s.log.ErrorContext(ctx, "userpool: MFA failures not cleared", "pool", st.Pool.ID, "err", err.Error())
-		}
-	}
+	s.resetAcross(ctx, g.userFailures, "mfa-user", userKey)
 	return u, nil
 }
 
@@ -428,7 +384,7 @@ func (s *Service) answerSelectMFAType(ctx context.Context, in ChallengeInput, po
 		return AuthResult{}, invalidParam("ANSWER must be SMS_MFA, SOFTWARE_TOKEN_MFA or EMAIL_OTP.")
 	}
 	g := s.mfaGuard()
-	sessionBlocked, err := s.mfaBlocked(ctx, g.sessionFailures, "mfa-session", sess.Nonce, st.Now)
+	sessionBlocked, err := s.blockedAcross(ctx, g.sessionFailures, "mfa-session", sess.Nonce, st.Now)
 	if err != nil {
 		return AuthResult{}, err
 	}

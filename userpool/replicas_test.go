@@ -245,3 +245,28 @@ func TestSameNewEmailAtOnce(t *testing.T) {
 		t.Fatalf("%d updates succeeded and %d users hold the address, want 1 and 1", changed, holders)
 	}
 }
+
+// Wrong sign-up confirmation codes spread over two replicas add up to the
+// per-user limit.
+func TestConfirmSignUpAttemptsAcrossReplicas(t *testing.T) {
+	e := newEnv(t)
+	p := e.pool(t)
+	c, _ := e.client(t, p.ID, nil)
+	ctx := t.Context()
+	if _, err := e.svc.SignUp(ctx, userpool.SignUpInput{ClientID: c.ID, Username: "nora", Password: goodPassword,
+		Attributes: map[string]string{"email": "nora@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	replicas := []*userpool.Service{e.svc, e.replica()}
+	confirm := func(svc *userpool.Service, code string) error {
+		return svc.ConfirmSignUp(ctx, userpool.ConfirmSignUpInput{ClientID: c.ID, Username: "nora", Code: code})
+	}
+	for i := range 15 {
+		if err := confirm(replicas[i%2], "000000"); !fault.Is(err, fault.CodeMismatch) {
+			t.Fatalf("wrong code %d: %v", i+1, err)
+		}
+	}
+	for _, svc := range replicas {
+		wantFault(t, confirm(svc, "000000"), fault.LimitExceeded, "Attempt limit exceeded, please try after some time.")
+	}
+}

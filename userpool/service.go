@@ -61,8 +61,8 @@ type Service struct {
 	dummyHash string
 
 	// confirmAttempts bounds failed ConfirmSignUp attempts per user: a 6-digit
-	// code valid for 24 hours must not be guessable. The count is per replica
-	// (in memory); Cognito documents 15 per user per hour.
+	// code valid for 24 hours must not be guessable. Counted in memory and in
+	// the store (blockedAcross); Cognito documents 15 per user per hour.
 	confirmAttempts *attemptLimiter
 	// signInFailures locks out repeated wrong passwords (reference §9.3).
 	signInFailures *lockout
@@ -72,7 +72,7 @@ type Service struct {
 	// queues instead.
 	argonSlots chan struct{}
 	// mfa counts wrong MFA codes per session and per user and marks answered
-	// MFA sessions (per replica).
+	// MFA sessions on this replica; the store holds the same across replicas.
 	mfa *mfaGuard
 }
 

@@ -190,7 +190,9 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) erro
 		return fault.New(fault.UserNotFound, "Username/client id combination not found.")
 	}
 	key := pool.ID + "\x00" + u.Username
-	if s.confirmAttempts.blocked(key, now) {
+	if blocked, err := s.blockedAcross(ctx, s.confirmAttempts, "confirm", key, now); err != nil {
+		return err
+	} else if blocked {
 		return fault.New(fault.LimitExceeded, "Attempt limit exceeded, please try after some time.")
 	}
 	if u.Status != StatusUnconfirmed {
@@ -201,10 +203,10 @@ func (s *Service) ConfirmSignUp(ctx context.Context, in ConfirmSignUpInput) erro
 	}
 	h := s.codeHash(pool.ID, u.Username, codeSignUp, in.Code)
 	if subtle.ConstantTimeCompare(h, u.ConfirmationCodeHash) != 1 {
-		s.confirmAttempts.fail(key, now)
+		s.failAcross(ctx, s.confirmAttempts, "confirm", key, now)
 		return codeMismatch()
 	}
-	s.confirmAttempts.reset(key)
+	s.resetAcross(ctx, s.confirmAttempts, "confirm", key)
 	if d, _, ok := deliveryFor(u.Attributes); ok {
 		u.Attributes[d.AttributeName+"_verified"] = "true"
 	}
