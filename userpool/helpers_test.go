@@ -85,7 +85,7 @@ func newEnv(t *testing.T) *env {
 	return newEnvWith(t, cheapArgon)
 }
 
-func newEnvWith(t *testing.T, argon userpool.Argon2Params) *env {
+func newEnvWith(t testing.TB, argon userpool.Argon2Params) *env {
 	t.Helper()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "cognate.db")

@@ -2,20 +2,15 @@ package userpool_test
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"encoding/base64"
-	"log/slog"
 	"maps"
 	"math/big"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cognate-dev/cognate/internal/fault"
-	"github.com/cognate-dev/cognate/internal/keyring"
-	"github.com/cognate-dev/cognate/storage/sql"
 	"github.com/cognate-dev/cognate/userpool"
 	"github.com/cognate-dev/cognate/userpool/srpclient"
 )
@@ -394,24 +389,4 @@ func sameBase64(s string, want []byte) bool {
 }
 
 // newEnvTB is newEnv for benchmarks and fuzz targets (any testing.TB).
-func newEnvTB(tb testing.TB) *env {
-	tb.Helper()
-	ctx := tb.Context()
-	path := filepath.Join(tb.TempDir(), "cognate.db")
-	db, err := sql.OpenSQLite(ctx, path)
-	if err != nil {
-		tb.Fatalf("open sqlite: %v", err)
-	}
-	tb.Cleanup(func() { _ = db.Close() })
-	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	master := make([]byte, 32)
-	_, _ = rand.Read(master)
-	ring, err := keyring.Open(ctx, db.Keys(), master, clk.Now)
-	if err != nil {
-		tb.Fatalf("open key ring: %v", err)
-	}
-	logs := &logCapture{}
-	svc := userpool.New(userpool.Config{Store: db.UserPools(), Ring: ring, PublicURL: publicURL,
-		Now: clk.Now, Logger: slog.New(logs), Argon2: cheapArgon})
-	return &env{svc: svc, store: db.UserPools(), ring: ring, clock: clk, logs: logs, dbPath: path}
-}
+func newEnvTB(tb testing.TB) *env { return newEnvWith(tb, cheapArgon) }

@@ -115,13 +115,11 @@ func wrkScript(w io.Writer, target string, bodies [][]byte) error {
 	b.WriteString(`}
 local requests = {}
 local next = 0
-local threads = {}
 local counter = 0
 
 function setup(thread)
   thread:set("id", counter)
   counter = counter + 1
-  table.insert(threads, thread)
 end
 
 function init(args)
